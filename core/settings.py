@@ -1,0 +1,168 @@
+"""One settings object for the whole process (env vars prefixed ``CLEARANCE_``).
+
+Nothing here runs at import: ``create_app(settings)`` / ``create_worker(settings)`` and the
+CLI build a ``Settings`` and hand it down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DEFAULT_SECRET = "clearance-dev-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLEARANCE_", env_file=None, extra="ignore", frozen=True
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("./.clearance-data")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is SQLite at DATA_DIR/clearance.db. "
+        "Use postgresql+psycopg://... for PostgreSQL.",
+    )
+    qdrant_url: str | None = Field(
+        default=None,
+        description="Qdrant server URL (or ':memory:' for qdrant-client's local mode). "
+        "Unset: the embedded Qdrant Edge shard under DATA_DIR/edge.",
+    )
+    qdrant_api_key: SecretStr | None = None
+    collection: str = "clearance_chunks"
+
+    secret_key: SecretStr = SecretStr(_DEFAULT_SECRET)
+    admin_api_key: SecretStr | None = None
+    admin_group: str = "group:clearance-admins"
+
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    wait_timeout_s: float = Field(default=60.0, gt=0)
+    repair_interval_s: float = Field(
+        default=30.0, gt=0, description="How often the ingest thread re-pushes ACL payloads "
+        "and point deletions that failed (documents marked needs_retry).")
+
+    audit_query_text: bool = Field(
+        default=True, description="Store the question text in audit rows (its hash always)."
+    )
+    fusion: str = Field(
+        default="weighted", pattern="^(engine_rrf|rrf|weighted)$",
+        description="How the dense and keyword legs combine: 'weighted' (convex combination "
+        "of each leg's scores over its best; the default, bench/beir.py), 'rrf', or "
+        "'engine_rrf' (reciprocal rank fusion inside Qdrant)")
+    rrf_k: int = Field(default=60, gt=0)
+    dense_weight: float = Field(
+        default=0.5, ge=0.0, le=1.0,
+        description="The dense leg's share in 'weighted' fusion (the keyword leg has the rest)")
+    model_adapter: str = Field(
+        default="extractive", description="extractive | openai | anthropic (or a kind "
+        "registered with answer.register_adapter)")
+    model_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible or Anthropic endpoint; unset: the "
+        "provider's public API.")
+    model_name: str | None = Field(
+        default=None, description="The model to ask (e.g. 'gpt-4o-mini', 'claude-sonnet-4-5'); "
+        "required for the openai and anthropic adapters.")
+    model_api_key: SecretStr | None = None
+    model_timeout_s: float = Field(default=10.0, gt=0, description="One provider call.")
+    answer_deadline_s: float = Field(
+        default=20.0, gt=0, description="The whole answer, retries and fallback included.")
+    model_breaker_failures: int = Field(
+        default=3, ge=1, description="Consecutive provider failures that open the breaker.")
+    model_breaker_cooldown_s: float = Field(
+        default=30.0, gt=0, description="How long an open breaker skips the provider.")
+    model_max_input_tokens: int = Field(
+        default=6000, ge=1000, description="Prompt budget (estimated): the lowest-ranked "
+        "context is cut or left out to fit.")
+    model_redact_pii: bool = Field(
+        default=True, description="Replace e-mails, phone, card and IBAN numbers by "
+        "placeholders before a model provider sees them (put back in its answer).")
+    model_input_usd_per_mtok: float | None = Field(
+        default=None, ge=0, description="Price of a million prompt tokens; with the output "
+        "price set, each answer's cost_usd goes into its audit row.")
+    model_output_usd_per_mtok: float | None = Field(default=None, ge=0)
+    answer_cache_size: int = Field(
+        default=1024, ge=0, description="Answers kept in the in-process cache (0: off).")
+    abstain_threshold: float | None = Field(
+        default=None, description="Evidence score under which answers abstain "
+        "(default: the adapter's calibrated value)."
+    )
+
+    embedder: str = Field(
+        default="minilm-auto",
+        description="'minilm-auto': all-MiniLM-L6-v2 on ONNX Runtime int8 on CPU (>2x PyTorch, "
+        "bench/embedder.py), PyTorch on CUDA; 'minilm-onnx': always ONNX Runtime (CPU); "
+        "'minilm': always PyTorch; 'hashing': tests only",
+    )
+    embed_device: str | None = Field(
+        default=None, description="torch device; default: cuda when present, else cpu"
+    )
+    embed_batch_size: int = Field(default=64, gt=0)
+    embed_cache_dir: Path | None = Field(
+        default=None, description="Where the ONNX embedder caches the model files it builds "
+        "on first start; default DATA_DIR/models"
+    )
+
+    task_queue: Literal["embedded", "celery"] = Field(
+        default="embedded", description="'embedded': the API process runs syncs on its ingest "
+        "thread; 'celery': the API enqueues them for the workers (docker-compose.yml)")
+    broker_url: str = Field(default="redis://127.0.0.1:6379/0",
+                            description="Celery broker (and the sync locks' Redis)")
+    broker_key_prefix: str = Field(
+        default="", description="Prefix for every Redis key the workers use (queues, locks)")
+    sync_interval_s: float = Field(
+        default=900.0, gt=0, description="Content sync interval of a source (a source's "
+        "config.sync_interval_s overrides it)")
+    permissions_interval_s: float = Field(
+        default=300.0, gt=0, description="Permission sync interval of a source (a source's "
+        "config.permissions_interval_s overrides it)")
+    schedule_tick_s: float = Field(
+        default=30.0, gt=0, description="How often beat checks which sources are due")
+    sync_lock_ttl_s: float = Field(
+        default=600.0, gt=0, description="A sync's Redis lock expires unless renewed this "
+        "often (it is renewed at every batch)")
+    sync_batch_size: int = Field(default=64, gt=0)
+    task_max_retries: int = Field(default=8, ge=0)
+
+    chunk_max_tokens: int = Field(default=256, gt=16, le=256)
+    chunk_overlap_tokens: int = Field(default=32, ge=0)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key.get_secret_value() == _DEFAULT_SECRET
+        ):
+            raise ValueError(
+                "CLEARANCE_SECRET_KEY must be set to a random value in production "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+            )
+        if self.model_adapter in ("openai", "anthropic"):
+            if not self.model_name:
+                raise ValueError(f"CLEARANCE_MODEL_ADAPTER={self.model_adapter} needs "
+                                 "CLEARANCE_MODEL_NAME (the model to ask).")
+            if self.model_api_key is None and (
+                self.model_adapter == "anthropic" or self.model_base_url is None
+            ):
+                raise ValueError(f"CLEARANCE_MODEL_ADAPTER={self.model_adapter} needs "
+                                 "CLEARANCE_MODEL_API_KEY (or CLEARANCE_MODEL_BASE_URL for a "
+                                 "local OpenAI-compatible server that takes no key).")
+        if self.chunk_overlap_tokens >= self.chunk_max_tokens // 2:
+            raise ValueError("CLEARANCE_CHUNK_OVERLAP_TOKENS must be under half of CHUNK_MAX_TOKENS")
+        return self
+
+    @property
+    def sql_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'clearance.db').resolve()}"
+
+    @property
+    def embed_cache_path(self) -> Path:
+        return self.embed_cache_dir or self.data_dir / "models"
+
+    @property
+    def edge_path(self) -> Path:
+        return self.data_dir / "edge"
