@@ -1,0 +1,50 @@
+"""The last gate before a hit leaves: its document's SQL row is the truth.
+
+A hit survives only if its content hash is the document's active version and the row's
+current ACL lets the caller in. The engine filtered on payloads, which may lag a commit
+(an ACL change being pushed, an old version not yet deleted, a crash between steps); this
+check makes that lag harmless — a stale index can never leak.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import Acl, Entitlements, Hit
+from core.models import Document, DocumentStatus
+
+log = logging.getLogger("clearance.index_lag")
+
+
+def verify_hits(session: Session, hits: Sequence[Hit], *, entitlements: Entitlements,
+                ) -> list[Hit]:
+    """The hits whose document row still says: this version, readable by this caller."""
+    if not hits:
+        return []
+    doc_ids = {h.doc_id for h in hits}
+    rows = session.execute(
+        select(Document.id, Document.content_hash, Document.acl_allow, Document.acl_deny,
+               Document.acl_version)
+        .where(Document.id.in_(doc_ids), Document.tenant_id == entitlements.tenant,
+               Document.status != DocumentStatus.DELETED)
+    ).all()
+    current = {r.id: r for r in rows}
+    kept: list[Hit] = []
+    for hit in hits:
+        row = current.get(hit.doc_id)
+        if row is None or row.content_hash != hit.content_hash:
+            log.info("index lag: dropped hit of an inactive version",
+                     extra={"doc_id": hit.doc_id, "chunk_id": hit.chunk_id})
+            continue
+        acl = Acl(allow=frozenset(row.acl_allow or ()), deny=frozenset(row.acl_deny or ()))
+        if not acl.permits(entitlements.principals):
+            log.info("index lag: dropped hit whose SQL ACL no longer admits the caller",
+                     extra={"doc_id": hit.doc_id, "acl_version": row.acl_version,
+                            "payload_acl_version": hit.acl_version})
+            continue
+        kept.append(hit)
+    return kept
