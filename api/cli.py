@@ -1,0 +1,255 @@
+"""The ``clearance`` command: ``ingest`` a folder, ``serve`` the API."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core import DEFAULT_TENANT, RawDocument, Settings
+from core.errors import StoreLocked
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from workers.services import Services
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Clearance: permission-aware answers from your company's documents.")
+console = Console(stderr=True)
+
+BATCH_DOCUMENTS = 64
+
+
+def _offline_env() -> None:
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "DO_NOT_TRACK"):
+        os.environ.setdefault(name, "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(exists=True, file_okay=False, resolve_path=True,
+                                         help="Folder to ingest (may hold .acl.json files).")],
+    source: Annotated[str, typer.Option("--source", help="Source name (created if new).")],
+    tenant: Annotated[str, typer.Option(help="Tenant the documents belong to.")] = DEFAULT_TENANT,
+    server: Annotated[str | None, typer.Option(
+        help="Send documents through a running server's API instead of opening the index.")
+    ] = None,
+    key: Annotated[str | None, typer.Option(
+        envvar="CLEARANCE_ADMIN_API_KEY", help="Admin API key for --server.")] = None,
+) -> None:
+    """Parse, chunk, embed and index every document under PATH, with its folder's ACL."""
+    _offline_env()
+    settings = Settings()
+    from ingest import FilesystemConnector
+
+    connector = FilesystemConnector(path, max_bytes=settings.max_upload_bytes)
+    if server:
+        from .cli_remote import RemoteIngest
+
+        sink: _Sink = RemoteIngest(server, key=key, source=source, tenant=tenant)
+    else:
+        sink = _local_sink(settings, source=source, tenant=tenant,
+                           retry_hint=f"clearance ingest {path} --source {source} "
+                                      "--server http://127.0.0.1:8000")
+    try:
+        counts, failures, chunks, seconds = _run(connector.documents(), sink)
+    finally:
+        sink.close()
+    _print_summary(counts, failures, chunks, seconds)
+    if counts.get("failed"):
+        raise typer.Exit(code=1)
+
+
+class _Sink:
+    device = "remote"
+
+    def send(self, raws: list[RawDocument]) -> list[tuple[str, int, str | None, str | None]]:
+        """(status, chunks, error code, error message) per document."""
+        raise NotImplementedError
+
+    def close(self) -> None: ...
+
+
+class _LocalSink(_Sink):
+    def __init__(self, settings: Settings, *, source: str, tenant: str) -> None:
+        from workers.pipeline import ingest_documents
+        from workers.services import build_services
+        from workers.sources import get_or_create_source
+
+        self._ingest = ingest_documents
+        self.services = build_services(settings)
+        self.device = self.services.embedder.device
+        self.tenant = tenant
+        with self.services.sessions() as session, session.begin():
+            self.source_id = get_or_create_source(session, tenant=tenant, name=source,
+                                                  kind="filesystem").id
+
+    def send(self, raws: list[RawDocument]) -> list[tuple[str, int, str | None, str | None]]:
+        outcomes = self._ingest(self.services, raws, tenant=self.tenant,
+                                source_id=self.source_id)
+        return [(o.status, o.chunks, o.error_code, o.error_message) for o in outcomes]
+
+    def close(self) -> None:
+        self.services.close()
+
+
+def _local_sink(settings: Settings, *, source: str, tenant: str, retry_hint: str) -> _Sink:
+    try:
+        return _LocalSink(settings, source=source, tenant=tenant)
+    except StoreLocked:
+        console.print(
+            f"[red]The index under {settings.edge_path} is held by a running Clearance "
+            "server[/red] (an embedded shard opens in one process only). Send the documents "
+            f"through it instead:\n  {retry_hint}", soft_wrap=True)
+        raise typer.Exit(code=2) from None
+
+
+def _batches(items: Iterable[object], size: int) -> Iterator[list[object]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _run(items: Iterable[object], sink: _Sink,
+         ) -> tuple[Counter[str], Counter[str], int, float]:
+    from ingest import ConnectorFailure
+
+    counts: Counter[str] = Counter()
+    failures: Counter[str] = Counter()
+    chunks = 0
+    started = time.perf_counter()
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("docs · {task.fields[chunks]} chunks · {task.fields[rate]} chunks/s"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"ingesting ({sink.device})", total=None, chunks=0, rate="-")
+        for batch in _batches(items, BATCH_DOCUMENTS):
+            raws = [item for item in batch if isinstance(item, RawDocument)]
+            for item in batch:
+                if isinstance(item, ConnectorFailure):
+                    counts["failed"] += 1
+                    failures[item.code] += 1
+            for status, n_chunks, code, _message in sink.send(raws) if raws else []:
+                counts[status] += 1
+                chunks += n_chunks if status == "indexed" else 0
+                if code:
+                    failures[code] += 1
+            elapsed = time.perf_counter() - started
+            progress.update(task, advance=len(batch), chunks=chunks,
+                            rate=f"{chunks / elapsed:.1f}" if elapsed else "-")
+    return counts, failures, chunks, time.perf_counter() - started
+
+
+def _print_summary(counts: Counter[str], failures: Counter[str], chunks: int,
+                   seconds: float) -> None:
+    table = Table(title="clearance ingest")
+    table.add_column("documents")
+    table.add_column("count", justify="right")
+    for status in ("indexed", "unchanged", "acl_updated", "superseded", "failed"):
+        if counts.get(status):
+            table.add_row(status, str(counts[status]))
+    table.add_row("chunks indexed", str(chunks))
+    table.add_row("seconds", f"{seconds:.1f}")
+    table.add_row("chunks/s", f"{chunks / seconds:.1f}" if seconds else "-")
+    Console().print(table)
+    if failures:
+        errors = Table(title="failures by error code")
+        errors.add_column("code")
+        errors.add_column("documents", justify="right")
+        for code, n in failures.most_common():
+            errors.add_row(code, str(n))
+        Console().print(errors)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Load the demo company into an empty data dir; print demo keys.")
+    ] = False,
+) -> None:
+    """Start the API and web page over CLEARANCE_DATA_DIR (one process owns the index)."""
+    _offline_env()
+    import uvicorn
+
+    from workers.services import build_services
+
+    from .app import create_app
+
+    settings = Settings()
+    try:
+        services = build_services(settings)
+    except StoreLocked:
+        console.print(f"[red]The index under {settings.edge_path} is already held by another "
+                      "process[/red] (is a server running?). Stop it, or point "
+                      "CLEARANCE_DATA_DIR elsewhere.")
+        raise typer.Exit(code=2) from None
+    application = create_app(settings, services=services)
+    if demo:
+        _prepare_demo(application, services, settings, host=host, port=port)
+    else:
+        console.print(f"Clearance on http://{host}:{port}  (data: {settings.data_dir}, "
+                      f"embedder on {services.embedder.device})")
+    try:
+        uvicorn.run(application, host=host, port=port, workers=1, log_level="warning")
+    finally:
+        services.close()
+
+
+def _prepare_demo(application: FastAPI, services: Services, settings: Settings, *,
+                  host: str, port: int) -> None:
+    from . import demo_loader
+
+    if demo_loader.is_empty(services, "default"):
+        console.print("Loading the demo company (first start; about a minute)…")
+        loaded = demo_loader.load_company(services)
+        console.print(f"Indexed {loaded} demo documents.")
+    else:
+        console.print("Reusing the demo company already in the data dir.")
+    users, admin_key = demo_loader.mint_demo_keys(services, settings)
+    application.state.demo_users = [
+        {"id": u.id, "name": u.name, "title": u.title, "key": u.key} for u in users]
+    base = f"http://{host}:{port}"
+    table = Table(title=f"Clearance demo on {base}  (embedder on {services.embedder.device})")
+    table.add_column("demo user")
+    table.add_column("title")
+    table.add_column("query key")
+    for user in users:
+        table.add_row(user.id, user.title, user.key)
+    out = Console()
+    out.print(table)
+    first = users[0]
+    out.print(f"""
+Open {base}/ and pick a demo user, or from a shell:
+
+  curl -s {base}/v1/answer -H 'Authorization: Bearer {first.key}' \\
+       -H 'Content-Type: application/json' -d '{{"query": "How many vacation days do I get?"}}'
+
+  curl -s {base}/v1/search -H 'Authorization: Bearer {first.key}' \\
+       -H 'Content-Type: application/json' -d '{{"query": "expense policy", "top_k": 3}}'
+
+Admin key (demo only): {admin_key}
+  curl -s {base}/v1/answer -H 'Authorization: Bearer {admin_key}' \\
+       -H 'X-On-Behalf-Of: {users[-1].id.removeprefix("user:")}' \\
+       -H 'Content-Type: application/json' -d '{{"query": "What is the travel policy?"}}'
+""", highlight=False, markup=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

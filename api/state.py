@@ -1,0 +1,88 @@
+"""What the app holds for its lifetime, built by ``create_app`` alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acl import EntitlementResolver
+from answer import AnswerCache, AnswerGateway, CircuitBreaker, create_adapter
+from answer.service import Answerer
+from core import Settings
+from retrieval import FusionConfig, Retriever
+from workers.services import Services
+
+from .ingest_queue import IngestQueue
+from .middleware import Metrics
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    services: Services
+    retriever: Retriever
+    answerer: Answerer
+    resolver: EntitlementResolver
+    metrics: Metrics
+    ingest_queue: IngestQueue
+
+    @classmethod
+    def build(cls, settings: Settings, services: Services, metrics: Metrics) -> AppState:
+        retriever = Retriever(
+            store=services.store, embedder=services.embedder, sessions=services.sessions,
+            fusion=FusionConfig(method=settings.fusion,  # type: ignore[arg-type]
+                                rrf_k=settings.rrf_k, dense_weight=settings.dense_weight),
+        )
+        return cls(settings=settings, services=services, retriever=retriever,
+                   answerer=Answerer(retriever=retriever,
+                                     adapter=answer_gateway(settings, services, metrics),
+                                     cache=AnswerCache(settings.answer_cache_size),
+                                     deadline_s=settings.answer_deadline_s,
+                                     usd_per_mtok=_prices(settings)),
+                   resolver=EntitlementResolver(services.sessions), metrics=metrics,
+                   ingest_queue=IngestQueue(
+                       services, repair_interval_s=settings.repair_interval_s))
+
+    def close(self) -> None:
+        self.ingest_queue.close()
+
+
+def _prices(settings: Settings) -> tuple[float, float] | None:
+    if settings.model_input_usd_per_mtok is None or settings.model_output_usd_per_mtok is None:
+        return None
+    return settings.model_input_usd_per_mtok, settings.model_output_usd_per_mtok
+
+
+def answer_gateway(settings: Settings, services: Services, metrics: Metrics,
+                   **model_config: object) -> AnswerGateway:
+    """The adapter of ``CLEARANCE_MODEL_ADAPTER`` behind the gateway, with the extractive
+    adapter as its fallback (or alone, when it is the one chosen). ``model_config`` is
+    handed to a model adapter's factory as well (tests pass ``http_client``)."""
+    extractive_config: dict[str, object] = {
+        "embed": services.embedder.embed_documents}  # MiniLM is loaded anyway: use it
+    if settings.abstain_threshold is not None:
+        extractive_config["min_evidence"] = settings.abstain_threshold
+    extractive = create_adapter("extractive", **extractive_config)
+    if settings.model_adapter == "extractive":
+        primary = extractive
+    else:
+        config: dict[str, object] = {**model_config}
+        if settings.model_adapter in ("openai", "anthropic"):
+            key = settings.model_api_key
+            config.update(model=settings.model_name, base_url=settings.model_base_url,
+                          api_key=key.get_secret_value() if key is not None else None,
+                          timeout_s=settings.model_timeout_s,
+                          max_input_tokens=settings.model_max_input_tokens,
+                          redact_pii=settings.model_redact_pii)
+            if settings.abstain_threshold is not None:
+                config["min_evidence"] = settings.abstain_threshold
+        primary = create_adapter(settings.model_adapter, **config)
+        warm_up = getattr(primary, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
+    return AnswerGateway(
+        primary, fallback=None if primary is extractive else extractive,
+        breaker=CircuitBreaker(failure_threshold=settings.model_breaker_failures,
+                               cooldown_s=settings.model_breaker_cooldown_s),
+        on_violation=lambda kind: metrics.model_output_violations.labels(kind).inc(),
+        on_fallback=lambda kind, reason: metrics.model_fallbacks.labels(kind, reason).inc(),
+    )
