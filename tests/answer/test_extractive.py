@@ -1,0 +1,142 @@
+"""The extractive adapter answers only with verbatim, cited sentences of its context."""
+
+from __future__ import annotations
+
+from answer import (
+    AnswerOptions,
+    AnswerRequest,
+    ContextChunk,
+    ExtractiveAdapter,
+)
+
+from .conftest import EXPENSES, MARKER, TRAVEL, assert_well_cited, chunk
+
+
+def ask(question: str, context: tuple[ContextChunk, ...], **options: int) -> object:
+    return ExtractiveAdapter().generate(
+        AnswerRequest(question, context, AnswerOptions(**options))
+    )
+
+
+def test_on_topic_question_is_answered_with_the_supporting_sentence(
+    policies: tuple[ContextChunk, ...],
+) -> None:
+    result = ExtractiveAdapter().generate(
+        AnswerRequest("Which class may employees book for short flights?", policies)
+    )
+    assert not result.abstained and result.reason is None
+    assert result.citations[0].quote == (
+        "Employees may book economy class for flights under six hours."
+    )
+    assert result.answer.startswith(
+        "Employees may book economy class for flights under six hours [1]."
+    )
+
+
+def test_citation_quotes_are_verbatim_text_of_their_chunk(
+    policies: tuple[ContextChunk, ...],
+) -> None:
+    result = ExtractiveAdapter().generate(
+        AnswerRequest("When are expense reports due and what must be attached?", policies)
+    )
+    assert not result.abstained
+    for citation in result.citations:
+        assert citation.quote in EXPENSES
+    assert_well_cited(result, policies)
+
+
+def test_every_citation_points_to_the_chunk_it_quotes(policies: tuple[ContextChunk, ...]) -> None:
+    result = ExtractiveAdapter().generate(
+        AnswerRequest("Where must hotels be booked?", policies)
+    )
+    (citation,) = result.citations
+    assert citation.chunk_id == "chunk-1"
+    assert citation.doc_id == "doc-1"
+    assert citation.title == "Travel policy"
+    assert citation.url == "https://intranet.example.com/doc-1"
+    assert citation.quote in TRAVEL
+
+
+def test_markers_and_citations_match_one_to_one(policies: tuple[ContextChunk, ...]) -> None:
+    result = ExtractiveAdapter().generate(
+        AnswerRequest(
+            "Which flights allow business class and when are expense reports due?", policies
+        )
+    )
+    assert len(result.citations) >= 2
+    assert [int(n) for n in MARKER.findall(result.answer)] == [
+        c.n for c in result.citations
+    ]
+    assert_well_cited(result, policies)
+
+
+def test_supporting_sentences_come_from_every_chunk_the_question_needs(
+    policies: tuple[ContextChunk, ...],
+) -> None:
+    result = ExtractiveAdapter().generate(
+        AnswerRequest(
+            "Which flights allow business class and when are expense reports due?", policies
+        )
+    )
+    assert {c.chunk_id for c in result.citations} == {"chunk-1", "chunk-2"}
+
+
+def test_near_duplicate_sentences_are_cited_once() -> None:
+    repeated = "The office opens at 8 am on weekdays."
+    context = (
+        chunk(1, f"{repeated} Parking is free."),
+        chunk(2, f"Welcome! {repeated}"),
+    )
+    result = ExtractiveAdapter().generate(AnswerRequest("When does the office open?", context))
+    assert [c.quote for c in result.citations] == [repeated]
+
+
+def test_max_sentences_caps_the_answer(policies: tuple[ContextChunk, ...]) -> None:
+    request = AnswerRequest(
+        "Which flights allow business class and when are expense reports due?",
+        policies,
+        AnswerOptions(max_sentences=1),
+    )
+    result = ExtractiveAdapter().generate(request)
+    assert len(result.citations) == 1
+    assert_well_cited(result, policies)
+
+
+def test_source_reference_brackets_do_not_pose_as_citation_markers() -> None:
+    context = (chunk(1, "The river Vistula flows through Warsaw [3]. It is long."),)
+    result = ExtractiveAdapter().generate(
+        AnswerRequest("Which river flows through Warsaw?", context)
+    )
+    assert result.citations[0].quote == "The river Vistula flows through Warsaw [3]."
+    assert result.answer == "The river Vistula flows through Warsaw [1]."
+
+
+def test_answer_reports_the_model_and_no_unsupported_sentences(
+    policies: tuple[ContextChunk, ...],
+) -> None:
+    result = ExtractiveAdapter().generate(
+        AnswerRequest("Where must hotels be booked?", policies)
+    )
+    assert result.model == "extractive"
+    assert result.model_version == "lexical-2"
+    assert result.unsupported_sentences == ()
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (0, 0)
+
+
+def test_an_embed_function_is_used_when_given(policies: tuple[ContextChunk, ...]) -> None:
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        calls.append(texts)
+        return [[1.0, float(len(t) % 7)] for t in texts]
+
+    adapter = ExtractiveAdapter(embed=embed, min_evidence=0.2)
+    result = adapter.generate(AnswerRequest("Where must hotels be booked?", policies))
+    assert calls and calls[0][0] == "Where must hotels be booked?"
+    assert result.model_version == "lexical-2+embed"
+    assert_well_cited(result, policies)
+
+
+def test_same_request_gives_the_same_answer(policies: tuple[ContextChunk, ...]) -> None:
+    request = AnswerRequest("Are taxis reimbursed?", policies)
+    assert ExtractiveAdapter().generate(request) == ExtractiveAdapter().generate(request)

@@ -1,0 +1,78 @@
+"""`clearance ingest`: a folder of mixed documents, a summary, the held-shard case, and
+sending through a running server instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.cli import app
+from api.cli_remote import RemoteIngest
+from api.demo_loader import DEMO_DIR
+from ingest import FilesystemConnector
+from tests.api.conftest import ADMIN_KEY, Api
+from tests.helpers import hashing_services
+
+CORPUS = DEMO_DIR / "corpus"
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    return {"CLEARANCE_DATA_DIR": str(data_dir), "CLEARANCE_EMBEDDER": "hashing"}
+
+
+def test_ingest_a_folder_of_mixed_documents_prints_a_summary(data_dir: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["ingest", str(CORPUS), "--source", "demo"], env=_env(data_dir))
+    assert first.exit_code == 0, first.output
+    documents = sum(1 for p in CORPUS.rglob("*") if p.is_file() and not p.name.startswith("."))
+    assert "indexed" in first.output and str(documents) in first.output
+    assert "chunks/s" in first.output
+    again = runner.invoke(app, ["ingest", str(CORPUS), "--source", "demo"], env=_env(data_dir))
+    assert again.exit_code == 0 and "unchanged" in again.output
+
+
+def test_failures_are_summarised_by_code(tmp_path: Path, data_dir: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / ".acl.json").write_text('{"allow": ["everyone"]}')
+    (folder / "good.md").write_text("# Policy\n\nReceipts are due in thirty days.")
+    (folder / "bad.pdf").write_bytes(b"%PDF-1.7 not really")
+    (folder / "empty.txt").write_bytes(b"")
+    result = CliRunner().invoke(app, ["ingest", str(folder), "--source", "s"],
+                                env=_env(data_dir))
+    assert result.exit_code == 1
+    assert "document_unparseable" in result.output and "document_empty" in result.output
+
+
+def test_ingest_says_when_a_server_holds_the_index(data_dir: Path) -> None:
+    holder = hashing_services(data_dir)
+    try:
+        result = CliRunner().invoke(app, ["ingest", str(CORPUS), "--source", "demo"],
+                                    env=_env(data_dir))
+    finally:
+        holder.close()
+    output = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert "held by a running Clearance server" in output
+    assert f"clearance ingest {CORPUS} --source demo --server http://127.0.0.1:8000" in output
+
+
+def test_ingest_through_a_running_server(api: Api) -> None:
+    client: TestClient = api.client
+    remote = RemoteIngest("http://testserver", key=ADMIN_KEY, source="demo",
+                          tenant="default", client=client)  # type: ignore[arg-type]
+    raws = [d for d in FilesystemConnector(CORPUS, max_bytes=10**8).documents()
+            if hasattr(d, "content")][:5]
+    results = remote.send(raws)
+    assert [r[0] for r in results] == ["indexed"] * 5
+    hits = api.search("lena.fischer@northwind.example", "guest wifi", top_k=5)
+    assert isinstance(hits, list)
+
+
+@pytest.mark.parametrize("argv", [["ingest", "--help"], ["serve", "--help"]])
+def test_commands_explain_themselves(argv: list[str]) -> None:
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0 and "Usage" in result.output

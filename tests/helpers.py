@@ -1,0 +1,28 @@
+"""Builders shared by tests: real stores on a temp data dir, the hashing embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core import Acl, RawDocument, Settings
+from index.embed import HashingEmbedder
+from workers.services import Services, build_services
+
+
+def settings_for(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"data_dir": data_dir, "embedder": "hashing",
+                              "environment": "test"}
+    values.update(overrides)
+    return Settings(**values)
+
+
+def hashing_services(data_dir: Path, **overrides: Any) -> Services:
+    return build_services(settings_for(data_dir, **overrides), embedder=HashingEmbedder())
+
+
+def text_doc(external_id: str, text: str, *, allow: tuple[str, ...] = ("everyone",),
+             deny: tuple[str, ...] = (), title: str | None = None) -> RawDocument:
+    return RawDocument(external_id=external_id, title=title or external_id.title(),
+                       content=text.encode(), mime_type="text/plain",
+                       acl=Acl.of(list(allow), list(deny)))
