@@ -23,6 +23,8 @@ BENCHMARKS: tuple[str, ...] = (
     "acl_scale",
     "beir",
     "embedder",
+    "ingest_speed",
+    "api_latency",
 )
 """Module names under ``bench/``, run in this order."""
 

@@ -87,8 +87,8 @@ class Settings(BaseSettings):
     answer_cache_size: int = Field(
         default=1024, ge=0, description="Answers kept in the in-process cache (0: off).")
     abstain_threshold: float | None = Field(
-        default=None, description="Evidence score under which answers abstain "
-        "(default: the adapter's calibrated value)."
+        default=None, description="Answerability probability (0..1) under which answers "
+        "abstain (default: the calibrated value in answer/_calibration.py)."
     )
 
     embedder: str = Field(
