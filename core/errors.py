@@ -20,11 +20,23 @@
     ├── NotFound (404)                  not_found — also for things the caller may not see
     ├── MethodNotAllowed (405)          method_not_allowed
     ├── AuthError (401)                 unauthenticated
+    │   └── TokenError                  a user's bearer token (OIDC) refused; never echoes it
+    │       ├── TokenInvalid            token_invalid — malformed, bad signature, not yet valid
+    │       ├── TokenExpired            token_expired — sign in again
+    │       ├── TokenAlgorithmRefused   token_algorithm_refused — 'none', HS*, not allow-listed
+    │       ├── TokenKeyUnknown         token_key_unknown — key id not in the issuer's JWKS
+    │       ├── TokenIssuerInvalid      token_issuer_invalid
+    │       ├── TokenAudienceInvalid    token_audience_invalid
+    │       ├── TokenClaimMissing       token_claim_missing — no user (or tenant) claim
+    │       └── TokenClaimInvalid       token_claim_invalid — e.g. not an email, unverified
     ├── Forbidden (403)                 forbidden
     ├── Conflict (409)                  conflict
     ├── WaitTimeout (504)               wait_timeout — the work goes on
     ├── StoreLocked (409)               store_locked — the Edge shard is held by another process
     ├── StoreUnavailable (503)          store_unavailable
+    ├── IdentityProviderUnavailable (503) identity_provider_unavailable — OIDC issuer unreachable
+    ├── ConfigurationError (500)        configuration_invalid — a setting names something unusable
+    ├── TokenBudgetExceeded (429)       token_budget_exceeded — a daily model token budget is spent
     └── ModelError (502)                model_error — a model provider failed; answers fall back
         ├── ModelTimeout (504)          model_timeout — no reply within the timeout or deadline
         ├── ModelRateLimited (429)      model_rate_limited — carries retry_after_s when known
@@ -143,6 +155,45 @@ class AuthError(ClearanceError):
     http_status = 401
 
 
+class TokenError(AuthError):
+    """A user's bearer token (OIDC access token) was refused (api/oidc.py). Messages say
+    why in words a user can act on and never repeat the token or its claims."""
+
+    code = "token_invalid"
+
+
+class TokenInvalid(TokenError):
+    code = "token_invalid"
+
+
+class TokenExpired(TokenError):
+    code = "token_expired"
+
+
+class TokenAlgorithmRefused(TokenError):
+    code = "token_algorithm_refused"
+
+
+class TokenKeyUnknown(TokenError):
+    code = "token_key_unknown"
+
+
+class TokenIssuerInvalid(TokenError):
+    code = "token_issuer_invalid"
+
+
+class TokenAudienceInvalid(TokenError):
+    code = "token_audience_invalid"
+
+
+class TokenClaimMissing(TokenError):
+    code = "token_claim_missing"
+
+
+class TokenClaimInvalid(TokenError):
+    code = "token_claim_invalid"
+
+
 class Forbidden(ClearanceError):
     code = "forbidden"
     http_status = 403
@@ -161,6 +212,37 @@ class StoreLocked(ClearanceError):
 class StoreUnavailable(ClearanceError):
     code = "store_unavailable"
     http_status = 503
+
+
+class IdentityProviderUnavailable(ClearanceError):
+    """The OIDC issuer's discovery document or JWKS could not be fetched (and no cached
+    copy is usable): the token could not be checked, which is not the user's fault."""
+
+    code = "identity_provider_unavailable"
+    http_status = 503
+
+
+class ConfigurationError(ClearanceError):
+    """A setting names something that cannot be used (a model directory that does not
+    exist, or holds no model). Raised at start-up by the factories, never per request."""
+
+    code = "configuration_invalid"
+
+
+class TokenBudgetExceeded(ClearanceError):
+    """The asking user's or the tenant's daily budget of model tokens is spent
+    (``CLEARANCE_USER_DAILY_TOKEN_BUDGET``, ``CLEARANCE_TENANT_DAILY_TOKEN_BUDGET``).
+    ``budgets`` names which (``user``, ``tenant`` or both); ``retry_after_s`` is the time
+    to the next UTC midnight, when both reset. Not a ``ModelError``: no fallback answers
+    it, the question is refused."""
+
+    code = "token_budget_exceeded"
+    http_status = 429
+
+    def __init__(self, message: str, *, budgets: tuple[str, ...],
+                 retry_after_s: float) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.budgets = budgets
 
 
 class ModelError(ClearanceError):

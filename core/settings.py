@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _DEFAULT_SECRET = "clearance-dev-secret-change-me"
+_OIDC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                              "ES256", "ES384", "ES512", "EdDSA"})
+
+
+def _secure_url(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
 
 
 class Settings(BaseSettings):
@@ -39,12 +49,83 @@ class Settings(BaseSettings):
     admin_api_key: SecretStr | None = None
     admin_group: str = "group:clearance-admins"
 
+    # Sign-in with OpenID Connect (api/oidc.py). Unset issuer: no user tokens, keys only.
+    oidc_issuer: str | None = Field(
+        default=None, description="The OpenID Connect issuer URL, exactly as its tokens' "
+        "'iss' claim spells it (e.g. https://login.example.com/realms/acme). Set: the API "
+        "accepts users' access tokens (JWTs) checked against the issuer's JWKS, and the web "
+        "page signs in with authorization code + PKCE. Unset: API keys only.")
+    oidc_audience: str | None = Field(
+        default=None, description="The 'aud' an access token must carry to be accepted "
+        "(the API's identifier at the issuer); required with CLEARANCE_OIDC_ISSUER.")
+    oidc_client_id: str | None = Field(
+        default=None, description="The web page's public client id at the issuer (for its "
+        "authorization code + PKCE sign-in; no client secret exists or is needed).")
+    oidc_scopes: list[str] = Field(
+        default=["openid", "email", "profile"], description="Scopes the page asks for "
+        "(add the API's own scope where the issuer needs one to put the audience in tokens)")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="The issuer's JWKS; default: 'jwks_uri' of "
+        "ISSUER/.well-known/openid-configuration")
+    oidc_user_claim: str = Field(
+        default="email", description="The claim holding the user's email, which becomes "
+        "'user:<email>': documents' ACLs and groups name users by email, so an opaque 'sub' "
+        "would match nothing. Use e.g. 'preferred_username' or 'upn' where the issuer puts "
+        "the email there. A token with email_verified=false is refused.")
+    oidc_tenant_claim: str | None = Field(
+        default=None, description="The claim naming the user's tenant; unset: every signed-in "
+        "user is in tenant 'default'. Set: a token without it is refused.")
+    oidc_groups_claim: str | None = Field(
+        default=None, description="Not supported: group membership, and so what a user may "
+        "read and whether they are an admin, comes from SQL only (synced from sources or set "
+        "with PUT /v1/groups), where every change bumps the tenant's acl_epoch that all "
+        "permission caches key on. Groups in a token would bypass that; setting this fails.")
+    oidc_algorithms: list[str] = Field(
+        default=["RS256", "ES256"], description="Signature algorithms accepted (asymmetric "
+        "only: 'none' and HS* are always refused)")
+    oidc_leeway_s: float = Field(
+        default=30.0, ge=0, le=300, description="Clock skew allowed on exp, nbf and iat")
+    oidc_jwks_ttl_s: float = Field(
+        default=3600.0, gt=0, description="How long the issuer's discovery document and "
+        "JWKS are cached before they are fetched again")
+    oidc_jwks_min_refetch_s: float = Field(
+        default=30.0, ge=0, description="A token with an unknown key id refetches the JWKS "
+        "(key rotation), at most once per this interval")
+    oidc_http_timeout_s: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_oidc(self) -> Settings:
+        if self.oidc_groups_claim is not None:
+            raise ValueError(
+                "CLEARANCE_OIDC_GROUPS_CLAIM is not supported: Clearance reads group "
+                "membership (and admin rights) from its own database only. Sync the "
+                "issuer's groups through a source or PUT /v1/groups, and unset it.")
+        refused = [a for a in self.oidc_algorithms if a not in _OIDC_ALGORITHMS]
+        if refused or not self.oidc_algorithms:
+            raise ValueError(
+                f"CLEARANCE_OIDC_ALGORITHMS: {refused or 'empty'} refused; choose among "
+                f"{', '.join(sorted(_OIDC_ALGORITHMS))} (asymmetric algorithms only).")
+        if self.oidc_issuer is None:
+            return self
+        for name, url in (("ISSUER", self.oidc_issuer), ("JWKS_URL", self.oidc_jwks_url)):
+            if url is not None and not _secure_url(url):
+                raise ValueError(f"CLEARANCE_OIDC_{name} must be an https:// URL "
+                                 "(http:// only for localhost).")
+        if not self.oidc_audience:
+            raise ValueError("CLEARANCE_OIDC_ISSUER needs CLEARANCE_OIDC_AUDIENCE (the 'aud' "
+                             "of the API's access tokens): without it a token minted for any "
+                             "other application of the issuer would be accepted.")
+        return self
+
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     wait_timeout_s: float = Field(default=60.0, gt=0)
     repair_interval_s: float = Field(
         default=30.0, gt=0, description="How often the ingest thread re-pushes ACL payloads "
         "and point deletions that failed (documents marked needs_retry).")
 
+    server_timing: bool = Field(
+        default=False, description="Add a Server-Timing header (auth, entitlements, embed, "
+        "engine, recheck, audit, ...) to API responses: for benchmarks and profiling.")
     audit_query_text: bool = Field(
         default=True, description="Store the question text in audit rows (its hash always)."
     )
@@ -57,6 +138,15 @@ class Settings(BaseSettings):
     dense_weight: float = Field(
         default=0.5, ge=0.0, le=1.0,
         description="The dense leg's share in 'weighted' fusion (the keyword leg has the rest)")
+
+    reranker_model: Path | None = Field(
+        default=None, description="A local cross-encoder directory (sentence-transformers "
+        "CrossEncoder, or a Hugging Face sequence-classification model with one label) that "
+        "rescores the best fused, re-checked chunks; never downloaded. Unset: no reranking.")
+    rerank_depth: int = Field(
+        default=30, gt=0, description="How many of the best fused chunks the reranker "
+        "rescores; the rest follow them in fused order")
+
     model_adapter: str = Field(
         default="extractive", description="extractive | openai | anthropic (or a kind "
         "registered with answer.register_adapter)")
@@ -84,11 +174,27 @@ class Settings(BaseSettings):
         default=None, ge=0, description="Price of a million prompt tokens; with the output "
         "price set, each answer's cost_usd goes into its audit row.")
     model_output_usd_per_mtok: float | None = Field(default=None, ge=0)
+    user_daily_token_budget: int | None = Field(
+        default=None, ge=1, description="Model tokens (input + output, as the provider "
+        "reports them) one user may spend a UTC day; once spent, /v1/answer answers 429 "
+        "token_budget_exceeded until the next UTC midnight. Unset: unlimited. The extractive "
+        "adapter spends none and is never refused.")
+    tenant_daily_token_budget: int | None = Field(
+        default=None, ge=1, description="The same for all users of a tenant together.")
     answer_cache_size: int = Field(
         default=1024, ge=0, description="Answers kept in the in-process cache (0: off).")
     abstain_threshold: float | None = Field(
         default=None, description="Answerability probability (0..1) under which answers "
         "abstain (default: the calibrated value in answer/_calibration.py)."
+    )
+    injection_action: Literal["mark", "drop", "quarantine"] = Field(
+        default="mark", description="What happens to a retrieved chunk the injection detector "
+        "(answer/injection.py) flags. 'mark': the model gets it labelled suspicious, as data; "
+        "'drop': it is kept from the model; 'quarantine': kept from the model and named by id "
+        "in the audit row. Every action names or counts flags in the audit row, never text. "
+        "Default 'mark': the classifier also flags how-to text written to the reader ('Please "
+        "attach your receipts') and questions (bench/injection.py: 12% of clean BIPIA e-mails, "
+        "60% of Stack Overflow answers), so withholding would lose answers a user may read."
     )
 
     embedder: str = Field(
@@ -119,6 +225,15 @@ class Settings(BaseSettings):
     permissions_interval_s: float = Field(
         default=300.0, gt=0, description="Permission sync interval of a source (a source's "
         "config.permissions_interval_s overrides it)")
+    permissions_grace_s: float = Field(
+        default=86400.0, gt=0, description="How long a source whose permission sync keeps "
+        "failing keeps its last synced ACLs; past it the source fails closed (its documents "
+        "become unreadable) until a permission sync succeeds (a source's "
+        "config.permissions_grace_s overrides it)")
+    reconcile_interval_s: float = Field(
+        default=21600.0, gt=0, description="Full-listing reconciliation interval of a source "
+        "(ids only: deletes what incremental syncs missed; a source's "
+        "config.reconcile_interval_s overrides it)")
     schedule_tick_s: float = Field(
         default=30.0, gt=0, description="How often beat checks which sources are due")
     sync_lock_ttl_s: float = Field(
