@@ -139,7 +139,7 @@ def _mark(services: Services, raws: list[RawDocument], *, tenant: str, source_id
 
 def _finish_unchanged(services: Services, plan: _Plan, *, tenant: str) -> None:
     """Push an ACL change, or finish what an interrupted run left; both idempotent."""
-    _push_acl(services, tenant=tenant, doc_id=plan.doc_id, acl=plan.acl,
+    push_acl(services, tenant=tenant, doc_id=plan.doc_id, acl=plan.acl,
               acl_version=plan.acl_version)
     _drop_old_points(services, tenant=tenant, doc_ids=[plan.doc_id],
                      keep={plan.doc_id: plan.version})
@@ -301,7 +301,7 @@ def _record_acl(session: Session, row: Document, acl: Acl) -> None:
     bump_acl_epoch(session, row.tenant_id)
 
 
-def _push_acl(services: Services, *, tenant: str, doc_id: str, acl: Acl,
+def push_acl(services: Services, *, tenant: str, doc_id: str, acl: Acl,
               acl_version: int) -> None:
     """Rewrite the payloads after the SQL commit; the SQL re-check already enforces it."""
     try:
@@ -327,7 +327,7 @@ def set_document_acl(services: Services, *, tenant: str, doc_id: str, acl: Acl) 
             raise NotFound("document not found")
         if _acl_of(row) != acl:
             _record_acl(session, row, acl)
-    _push_acl(services, tenant=tenant, doc_id=doc_id, acl=_acl_of(row),
+    push_acl(services, tenant=tenant, doc_id=doc_id, acl=_acl_of(row),
               acl_version=row.acl_version)
     return row
 

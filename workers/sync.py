@@ -12,6 +12,10 @@ holds the source's lock, so nothing else writes its runs while they work.
   ``changes()`` that ends with ``ListingComplete``) lets the run delete every document of
   the source it did not see, so a file gone from the source is gone within one cycle.
 - Everything is idempotent: an unchanged document is skipped by its content hash.
+- A full-listing reconciliation (``workers.reconcile``, ids only) runs on its own, slower
+  schedule to catch what incremental syncs missed.
+- A source whose permission sync keeps failing fails closed past its grace period
+  (``workers.grace``); while closed, its content syncs write empty ACLs.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from ingest import (
     create_connector,
 )
 
+from .grace import PERMISSIONS, Clock, enforce_permission_grace, guard_ingest, utc_now
 from .pipeline import IngestOutcome, delete_document, ingest_documents, set_document_acl
 from .secrets import decrypt_secrets
 from .services import Services
@@ -50,7 +55,7 @@ from .services import Services
 log = logging.getLogger(__name__)
 
 CONTENT = "content"
-PERMISSIONS = "permissions"
+RECONCILE = "reconcile"
 
 Ingest = Callable[[list[RawDocument]], list[IngestOutcome]]
 Heartbeat = Callable[[], None]
@@ -96,8 +101,8 @@ def sync_source(services: Services, *, source_id: str, connector: Connector | No
     """One content sync of the source. The caller holds the source's lock."""
     source = _source(services, source_id)
     tenant = source.tenant_id
-    ingest = ingest or (lambda raws: ingest_documents(services, raws, tenant=tenant,
-                                                      source_id=source_id))
+    ingest = guard_ingest(services, source_id=source_id, ingest=ingest or (
+        lambda raws: ingest_documents(services, raws, tenant=tenant, source_id=source_id)))
     beat = heartbeat or (lambda: None)
     run_id, start = _start_run(services, source, kind=CONTENT)
     syncer = _ContentSync(services, tenant=tenant, source_id=source_id, run_id=run_id,
@@ -115,10 +120,7 @@ def sync_source(services: Services, *, source_id: str, connector: Connector | No
         if complete or lists_everything:
             syncer.reconcile()
     except Exception as exc:
-        status = (SyncRunStatus.NEEDS_CREDENTIALS if isinstance(exc, SourceCredentialsInvalid)
-                  else SyncRunStatus.FAILED)
-        code = exc.code if isinstance(exc, ClearanceError) else "internal_error"
-        message = exc.message if isinstance(exc, ClearanceError) else type(exc).__name__
+        status, code, message = failure_of(exc)
         _finish_run(services, run_id, syncer.counts, syncer.checkpoint, status=status,
                     error=(code, message))
         log.warning("sync failed", extra={"source_id": source_id, "run_id": run_id,
@@ -229,8 +231,11 @@ class _ContentSync:
 
 
 def sync_permissions(services: Services, *, source_id: str,
-                     connector: Connector | None = None) -> SyncReport:
-    """Synced groups and every document's ACL from the source, without re-embedding."""
+                     connector: Connector | None = None, clock: Clock = utc_now,
+                     ) -> SyncReport:
+    """Synced groups and every document's ACL from the source, without re-embedding. A
+    failure past the source's grace period closes it (``workers.grace``; ``clock`` is the
+    time that decision is made at); a success writes the real ACLs back."""
     source = _source(services, source_id)
     tenant = source.tenant_id
     run_id, _ = _start_run(services, source, kind=PERMISSIONS)
@@ -247,11 +252,13 @@ def sync_permissions(services: Services, *, source_id: str,
         _apply_acls(services, tenant=tenant, source_id=source_id, changes=snapshot.acls,
                     counts=counts)
     except Exception as exc:
-        status = (SyncRunStatus.NEEDS_CREDENTIALS if isinstance(exc, SourceCredentialsInvalid)
-                  else SyncRunStatus.FAILED)
-        code = exc.code if isinstance(exc, ClearanceError) else "internal_error"
-        message = exc.message if isinstance(exc, ClearanceError) else type(exc).__name__
+        status, code, message = failure_of(exc)
         _finish_run(services, run_id, counts, None, status=status, error=(code, message))
+        try:
+            enforce_permission_grace(services, source_id=source_id, now=clock())
+        except Exception as guard_exc:  # beat's sweep tries again; the sync's error wins
+            log.warning("permission grace not enforced",
+                        extra={"source_id": source_id, "error": type(guard_exc).__name__})
         raise
     _finish_run(services, run_id, counts, None, status=SyncRunStatus.SUCCEEDED)
     return SyncReport(run_id, source_id, PERMISSIONS, SyncRunStatus.SUCCEEDED, counts, None,
@@ -337,6 +344,15 @@ def _apply_acls(services: Services, *, tenant: str, source_id: str, changes: Ite
 # --- runs -------------------------------------------------------------------------------
 
 
+def failure_of(exc: BaseException) -> tuple[str, str, str]:
+    """A failed run's status, error code and message."""
+    status = (SyncRunStatus.NEEDS_CREDENTIALS if isinstance(exc, SourceCredentialsInvalid)
+              else SyncRunStatus.FAILED)
+    code = exc.code if isinstance(exc, ClearanceError) else "internal_error"
+    message = exc.message if isinstance(exc, ClearanceError) else type(exc).__name__
+    return status, code, message
+
+
 def _source(services: Services, source_id: str) -> Source:
     with services.sessions() as session:
         source = session.get(Source, source_id)
@@ -417,24 +433,40 @@ def last_runs(session: Session, *, source_ids: Iterable[str]) -> dict[str, SyncR
 
 
 def due_sources(session: Session, *, default_content_s: float, default_permissions_s: float,
-                now: datetime | None = None) -> Iterator[tuple[str, str]]:
+                default_reconcile_s: float | None = None, now: datetime | None = None,
+                ) -> Iterator[tuple[str, str]]:
     """``(source_id, kind)`` for every sync whose interval has passed since its last start.
-    Push sources have nothing to pull and are never due."""
+    Push sources have nothing to pull and are never due.
+
+    ``reconcile`` (with ``default_reconcile_s``) has its own, slower interval, counted from
+    the last reconciliation, else from the source's first content sync (a full listing
+    itself): a source never synced is not due for one."""
     now = now or datetime.now(UTC)
     last: dict[tuple[str, str], datetime] = {}
+    first_content: dict[str, datetime] = {}
     for source_id, kind, started in session.execute(
             select(SyncRun.source_id, SyncRun.kind, SyncRun.started_at)):
         started = started if started.tzinfo else started.replace(tzinfo=UTC)
         key = (source_id, kind)
         if key not in last or started > last[key]:
             last[key] = started
+        if kind == CONTENT and (source_id not in first_content
+                                or started < first_content[source_id]):
+            first_content[source_id] = started
+    kinds: list[tuple[str, float, str]] = [
+        (CONTENT, default_content_s, "sync_interval_s"),
+        (PERMISSIONS, default_permissions_s, "permissions_interval_s")]
+    if default_reconcile_s is not None:
+        kinds.append((RECONCILE, default_reconcile_s, "reconcile_interval_s"))
     for source in session.scalars(select(Source).where(Source.kind != "push")):
         config = source.config or {}
-        for kind, default in ((CONTENT, default_content_s),
-                              (PERMISSIONS, default_permissions_s)):
-            interval = _interval(config.get(f"{'sync' if kind == CONTENT else kind}_interval_s"),
-                                 default)
+        for kind, default, setting in kinds:
+            interval = _interval(config.get(setting), default)
             previous = last.get((source.id, kind))
+            if kind == RECONCILE:
+                previous = previous or first_content.get(source.id)
+                if previous is None:
+                    continue
             if previous is None or now - previous >= timedelta(seconds=interval):
                 yield source.id, kind
 

@@ -2,7 +2,8 @@
 
 Queues, so a big crawl never delays a permission change::
 
-    fetch        sync_source (list the source, parse and embed its batches)
+    fetch        sync_source (list the source, parse and embed its batches),
+                 reconcile_source (ids-only full listing; deletes what syncs missed)
     embed        ingest_documents (pushed batches)
     permissions  sync_permissions, delete_document, dispatch_due (beat's tick)
 
@@ -15,8 +16,10 @@ Run ``celery -A workers.celery_main worker -Q permissions`` on its own worker(s)
 - Two syncs of one source never overlap: each holds a Redis lock for the source, renewed
   at every batch; a second one returns ``locked`` at once.
 - Beat runs ``dispatch_due`` every ``schedule_tick_s``; it enqueues each source's content
-  and permission syncs when their intervals (per source, defaults 15 and 5 minutes) have
-  passed since their last start.
+  and permission syncs and its reconciliation when their intervals (per source, defaults
+  15 minutes, 5 minutes and 6 hours) have passed since their last start, and closes every
+  source whose permissions are stale past their grace period (``workers.grace``).
+- A reconciliation holds the source's content lock: it never overlaps a content sync.
 - The services (SQL, vector store, embedder) are built once per worker process: in the
   child after fork (``worker_process_init``) under prefork, else on the first task.
 """
@@ -46,9 +49,11 @@ from index.embed import Embedder, create_embedder
 from index.store import VectorStore, create_store
 from ingest import SourceUnavailable
 
+from .grace import close_stale_sources
 from .pipeline import delete_document, ingest_documents
+from .reconcile import reconcile_source
 from .services import Services
-from .sync import due_sources, sync_permissions, sync_source
+from .sync import RECONCILE, due_sources, sync_permissions, sync_source
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,7 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 TASK_NAMES = {
     "sync_source": "clearance.sync_source",
     "sync_permissions": "clearance.sync_permissions",
+    "reconcile_source": "clearance.reconcile_source",
     "ingest_documents": "clearance.ingest_documents",
     "delete_document": "clearance.delete_document",
     "dispatch_due": "clearance.dispatch_due",
@@ -155,6 +161,7 @@ def create_worker(settings: Settings, *, store: VectorStore | None = None,
         task_default_queue=FETCH,
         task_routes={
             TASK_NAMES["sync_source"]: {"queue": FETCH},
+            TASK_NAMES["reconcile_source"]: {"queue": FETCH},
             TASK_NAMES["ingest_documents"]: {"queue": EMBED},
             TASK_NAMES["sync_permissions"]: {"queue": PERMISSIONS},
             TASK_NAMES["delete_document"]: {"queue": PERMISSIONS},
@@ -216,6 +223,24 @@ def create_worker(settings: Settings, *, store: VectorStore | None = None,
             return {"source_id": source_id, "status": report.status, "run_id": report.run_id,
                     **report.counts.as_dict()}
 
+    @app.task(name=TASK_NAMES["reconcile_source"], bind=True,  # type: ignore[untyped-decorator]
+              **retry)
+    def reconcile_source_task(self: Any, source_id: str) -> dict[str, Any]:
+        with runtime.source_lock("content", source_id) as lock:  # never beside a content sync
+            if lock is None:
+                return {"source_id": source_id, "status": "locked"}
+
+            def heartbeat() -> None:
+                lock.reacquire()
+
+            try:
+                report = reconcile_source(runtime.services, source_id=source_id,
+                                          heartbeat=heartbeat)
+            except SourceUnavailable as exc:
+                raise retry_when_told(self, exc) from exc
+            return {"source_id": source_id, "status": report.status, "run_id": report.run_id,
+                    **report.counts.as_dict()}
+
     @app.task(name=TASK_NAMES["ingest_documents"], **retry)  # type: ignore[untyped-decorator]
     def ingest_documents_task(tenant: str, source_id: str,
                               documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -236,19 +261,24 @@ def create_worker(settings: Settings, *, store: VectorStore | None = None,
 
     @app.task(name=TASK_NAMES["dispatch_due"], **retry)  # type: ignore[untyped-decorator]
     def dispatch_due_task() -> list[list[str]]:
-        """Enqueue every due sync once: a marker key (SET NX, expiring with the tick)
-        keeps two beats, or a slow tick, from queueing the same sync twice."""
+        """Close the sources whose permissions went stale past their grace, then enqueue
+        every due sync once: a marker key (SET NX, expiring with the tick) keeps two beats,
+        or a slow tick, from queueing the same sync twice."""
         sent: list[list[str]] = []
+        for source_id in close_stale_sources(runtime.services):
+            sent.append([source_id, "fail_closed"])
         with runtime.services.sessions() as session:
             due = list(due_sources(session,
                                    default_content_s=settings.sync_interval_s,
-                                   default_permissions_s=settings.permissions_interval_s))
+                                   default_permissions_s=settings.permissions_interval_s,
+                                   default_reconcile_s=settings.reconcile_interval_s))
         for source_id, kind in due:
             marker = runtime.key(f"queued:{kind}:{source_id}")
             if not runtime.redis.set(marker, "1", nx=True,
                                      ex=max(1, int(settings.schedule_tick_s))):
                 continue
-            task = sync_source_task if kind == "content" else sync_permissions_task
+            task = (reconcile_source_task if kind == RECONCILE else
+                    sync_source_task if kind == "content" else sync_permissions_task)
             task.apply_async(args=[source_id])
             sent.append([source_id, kind])
         return sent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from sqlalchemy import delete, func, select
@@ -15,7 +15,7 @@ from acl import bump_acl_epoch, ensure_tenant
 from core.audit import record_for
 from core.errors import Conflict, NotFound
 from core.models import Document, Source, SyncRun
-from workers import TASK_NAMES, create_worker
+from workers import CLOSED_CODE, TASK_NAMES, PermissionHealth, create_worker, permission_health
 from workers.pipeline import IngestOutcome
 from workers.secrets import decrypt_secrets, encrypt_secrets, split_secrets
 from workers.sync import last_runs, runs_of, sync_source
@@ -27,6 +27,7 @@ from ..schemas import (
     SourceCreate,
     SourceListWithRuns,
     SourcePatch,
+    SourcePermissionsPublic,
     SourceWithRuns,
     SyncAccepted,
     SyncRunList,
@@ -59,14 +60,42 @@ def _run_public(run: SyncRun) -> SyncRunPublic:
                          resumed_from=run.resumed_from, checkpoint=run.checkpoint, error=error)
 
 
+def _permissions_public(health: PermissionHealth) -> SourcePermissionsPublic:
+    status: Literal["ok", "failing", "fail_closed"] = (
+        "fail_closed" if health.closed else "failing" if health.failing_since else "ok")
+    message = None
+    if health.closed:
+        message = ("The permission sync has failed for longer than the grace period "
+                   f"({health.grace_s:g} s: CLEARANCE_PERMISSIONS_GRACE_S or "
+                   "config.permissions_grace_s), so no document of this source is readable "
+                   "until a permission sync succeeds; GET /v1/sources/{id}/runs says why "
+                   "it fails.")
+    elif health.failing_since:
+        message = ("The permission sync fails; the last synced permissions hold until "
+                   "closes_at, then the source fails closed.")
+    return SourcePermissionsPublic(status=status, last_success_at=health.last_success_at,
+                                   failing_since=health.failing_since,
+                                   grace_s=health.grace_s, closes_at=health.closes_at,
+                                   closed_at=health.closed_at, message=message)
+
+
 def _public(source: Source, counts: tuple[dict[str, int], int] | None = None,
-            last_run: SyncRun | None = None) -> SourceWithRuns:
+            last_run: SyncRun | None = None,
+            health: PermissionHealth | None = None) -> SourceWithRuns:
     documents, chunks = counts or ({}, 0)
+    status = _RUN_STATUS.get(last_run.status, "idle") if last_run else "idle"
+    if health is not None and health.closed:
+        status = CLOSED_CODE  # the documents are unreadable: that outranks the last run
     return SourceWithRuns(id=source.id, name=source.name, kind=source.kind,
                           config=_redacted(source.config or {}), created_at=source.created_at,
                           updated_at=source.updated_at, documents=documents, chunks=chunks,
-                          status=_RUN_STATUS.get(last_run.status, "idle") if last_run else "idle",
-                          last_run=_run_public(last_run) if last_run else None)
+                          status=status, last_run=_run_public(last_run) if last_run else None,
+                          permissions=_permissions_public(health) if health else None)
+
+
+def _health(session: SessionDep, source: Source, state: AppState) -> PermissionHealth:
+    return permission_health(session, source,
+                             default_grace_s=state.settings.permissions_grace_s)
 
 
 def _store_config(source: Source, config: dict[str, Any], settings: Any) -> None:
@@ -121,23 +150,26 @@ def create_source(body: SourceCreate, caller: CallerDep, session: SessionDep, st
 
 
 @router.get("", response_model=SourceListWithRuns)
-def list_sources(caller: CallerDep, session: SessionDep) -> SourceListWithRuns:
+def list_sources(caller: CallerDep, session: SessionDep, state: StateDep,
+                 ) -> SourceListWithRuns:
     require_scope(caller, "ingest")
     query = select(Source).where(Source.tenant_id == caller.tenant).order_by(Source.name)
     if not caller.is_admin:
         query = query.where(Source.id.in_(caller.source_ids))
     sources = list(session.scalars(query))
     last = last_runs(session, source_ids=[s.id for s in sources])
-    return SourceListWithRuns(sources=[_public(s, _counts(session, s.id), last.get(s.id))
+    return SourceListWithRuns(sources=[_public(s, _counts(session, s.id), last.get(s.id),
+                                               _health(session, s, state))
                                        for s in sources])
 
 
 @router.get("/{source_id}", response_model=SourceWithRuns)
-def get_source(source_id: str, caller: CallerDep, session: SessionDep) -> SourceWithRuns:
+def get_source(source_id: str, caller: CallerDep, session: SessionDep,
+               state: StateDep) -> SourceWithRuns:
     require_scope(caller, "ingest")
     source = _visible(session, caller, source_id)
     last = last_runs(session, source_ids=[source.id]).get(source.id)
-    return _public(source, _counts(session, source.id), last)
+    return _public(source, _counts(session, source.id), last, _health(session, source, state))
 
 
 @router.get("/{source_id}/runs", response_model=SyncRunList)

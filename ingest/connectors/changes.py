@@ -16,6 +16,12 @@ also offers ``changes(checkpoint)``: an iterator of
 and ``permissions()``: ``SyncedGroup`` snapshots (members of ``group:<source>:<id>``) and
 ``AclChange``s (the current ACL of each item), cheap enough to run every few minutes.
 
+An incremental connector may also offer ``listing()``: the external id of every item that
+exists now (ids only: no bodies, no ACLs), for the full-listing reconciliation that runs
+on its own schedule and deletes what incremental syncs missed. It raises rather than end
+early: a listing that stops half way must never read as "the rest is gone". Items filed
+under a listed id (``<external_id>/...``) count as listed.
+
 Source-level problems raise ``SourceCredentialsInvalid`` (401/403: the source needs new
 credentials) or ``SourceUnavailable`` (429/5xx after retries: try again later).
 """
@@ -84,6 +90,11 @@ Change = RawDocument | ConnectorFailure | Seen | Deleted | Checkpoint | ListingC
 @runtime_checkable
 class IncrementalConnector(Protocol):
     def changes(self, checkpoint: Mapping[str, Any] | None) -> Iterator[Change]: ...
+
+
+@runtime_checkable
+class ListingConnector(Protocol):
+    def listing(self) -> Iterator[str]: ...
 
 
 @runtime_checkable

@@ -32,6 +32,8 @@ How it reads the site (REST API v2, and v1 where v2 has no equivalent):
   ``overlap_s`` (clock skew, in-flight edits); the listing is complete, so deleted pages
   are reconciled away in the same cycle. A checkpoint after each listing page lets a
   crashed run resume where it was.
+- ``listing()`` (the scheduled reconciliation): the ids of every page and blog post of the
+  spaces, no bodies; attachments count as listed with their page.
 - Rate limits: 429/503 with ``Retry-After`` are honoured (``_http.py``); 401 stops the run
   with ``source_credentials_invalid`` (the source's status becomes needs_credentials).
 
@@ -181,6 +183,16 @@ class ConfluenceConnector:
         if not resume:
             yield ListingComplete()
         yield Checkpoint({"since": _format_time(high_water)})
+
+    def listing(self) -> Iterator[str]:
+        """The external id of every page and blog post of the spaces (ids only)."""
+        for key in self.spaces:
+            space_id = self._space_id(key)
+            for kind in self.kinds:
+                for results, _ in self.http.paged(f"/wiki/api/v2/spaces/{space_id}/{kind}s",
+                                                  {"limit": self.page_limit}):
+                    for item in results:
+                        yield f"{kind}:{item['id']}"
 
     def _item(self, kind: str, item: Mapping[str, Any], space_id: str) -> Iterator[Change]:
         external_id = f"{kind}:{item['id']}"

@@ -12,6 +12,8 @@ External ids: ``<drive id>:<item id>``; synced groups: ``group:<source_id>:<grou
   ``GET /drives/{id}/items/{item}/content``.
 - 410 Gone (``resyncRequired``: the token expired): every drive is enumerated again
   from scratch and the listing is complete, so what is gone is reconciled away.
+- ``listing()`` (the scheduled reconciliation): a fresh delta enumeration of each drive,
+  ids only (``$select=id,file,deleted``), apart from the content sync's delta links.
 - Who may read: ``GET /drives/{id}/items/{item}/permissions``; any role grants read.
   ``grantedToV2`` / ``grantedToIdentitiesV2``: a user by email (``user.email``,
   ``siteUser.email`` or ``GET /users/{id}``), an Entra group as a synced group whose
@@ -52,6 +54,7 @@ from .changes import (
     ListingComplete,
     PermissionSnapshot,
     SourceCredentialsInvalid,
+    SourceUnavailable,
     SyncedGroup,
 )
 
@@ -144,6 +147,20 @@ class SharePointConnector:
         if fresh and not resume:
             yield ListingComplete()
         yield Checkpoint({"delta_links": dict(links)})
+
+    def listing(self) -> Iterator[str]:
+        """The external id of every file of every drive (ids only, no content)."""
+        for drive in self.drives:
+            url: str | None = f"/drives/{drive}/root/delta?$select=id,file,deleted"
+            while url:
+                page = self.http.get_json(url)
+                for item in page.get("value", []):
+                    if "file" in item and not item.get("deleted"):
+                        yield f"{drive}:{item['id']}"
+                url = page.get("@odata.nextLink")
+                if not url and not page.get("@odata.deltaLink"):
+                    raise SourceUnavailable("Microsoft Graph ended a drive listing with "
+                                            "neither @odata.nextLink nor @odata.deltaLink")
 
     def _item(self, drive: str, item: Mapping[str, Any]) -> Iterator[Change]:
         external_id = f"{drive}:{item['id']}"

@@ -54,6 +54,7 @@ class FakeConfluence:
         self.users: dict[str, str | None] = {}  # accountId -> email (None: hidden)
         self.files: dict[str, bytes] = {}
         self.throttle: dict[str, int] = {}  # path prefix -> 429s still to answer
+        self.throttle_status = 429  # or 503 (the same Retry-After rules)
         self.crash_on: str | None = None  # a URL substring that kills the caller once
         self.unauthorized = False
         self.hits: Counter[str] = Counter()
@@ -97,7 +98,7 @@ class FakeConfluence:
         for prefix, left in self.throttle.items():
             if path.startswith(prefix) and left > 0:
                 self.throttle[prefix] = left - 1
-                return httpx.Response(429, headers={"Retry-After": "2"},
+                return httpx.Response(self.throttle_status, headers={"Retry-After": "2"},
                                       json={"message": "Rate limit exceeded"})
         self.hits[path] += 1
         parts = path.strip("/").split("/")

@@ -1,10 +1,12 @@
 """A fake Microsoft Graph behind ``httpx.MockTransport``, shaped like Microsoft's examples:
 driveItem delta pages (``value``, ``@odata.nextLink`` / ``@odata.deltaLink``, the
 ``deleted`` facet, 410 ``resyncRequired``), permissions (``roles``, ``grantedToV2``,
-``grantedToIdentitiesV2``, ``link.scope``) and group ``transitiveMembers``.
+``grantedToIdentitiesV2``, ``link.scope``), group ``transitiveMembers``, and throttling
+(429 or 503 with ``Retry-After``).
 https://learn.microsoft.com/en-us/graph/api/driveitem-delta?view=graph-rest-1.0
 https://learn.microsoft.com/en-us/graph/api/driveitem-list-permissions?view=graph-rest-1.0
 https://learn.microsoft.com/en-us/graph/api/group-list-transitivemembers?view=graph-rest-1.0
+https://learn.microsoft.com/en-us/graph/throttling
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class File:
     permissions: list[dict[str, Any]] = field(default_factory=list)
     changed_at: int = 0
     """The change counter value when this file last changed."""
+    mime_type: str = "text/plain"
 
 
 class FakeGraph:
@@ -42,6 +45,9 @@ class FakeGraph:
         self.hits: Counter[str] = Counter()
         self.crash_on: str | None = None  # a URL substring that kills the caller once
         self.log: list[str] = []
+        self.throttle: dict[str, int] = {}  # path prefix -> throttled answers still to give
+        self.throttle_status = 429  # or 503 (Graph's "Service Unavailable")
+        self.retry_after = "3"
 
     def put(self, file: File) -> None:
         self.clock += 1
@@ -70,6 +76,14 @@ class FakeGraph:
                           "access_token": "graph-token"})
         if request.headers.get("Authorization") != "Bearer graph-token":
             return httpx.Response(401, json={"error": {"code": "InvalidAuthenticationToken"}})
+        for prefix, left in self.throttle.items():
+            if path.startswith(prefix) and left > 0:
+                self.throttle[prefix] = left - 1
+                code = ("TooManyRequests" if self.throttle_status == 429
+                        else "serviceNotAvailable")
+                return httpx.Response(self.throttle_status,
+                                      headers={"Retry-After": self.retry_after},
+                                      json={"error": {"code": code, "message": "Throttled"}})
         if path == f"/drives/{self.drive}/root/delta":
             return self._delta(query)
         parts = path.strip("/").split("/")
@@ -115,7 +129,7 @@ class FakeGraph:
                 "eTag": f"\"{file.id},{file.changed_at}\"", "cTag": f"c:{file.changed_at}",
                 "lastModifiedDateTime": "2026-11-01T09:00:00Z",
                 "webUrl": f"https://acme.sharepoint.com/sites/hr/Shared%20Documents/{file.name}",
-                "file": {"mimeType": "text/plain", "hashes": {}},
+                "file": {"mimeType": file.mime_type, "hashes": {}},
                 "parentReference": {"driveId": self.drive, "id": "folderA",
                                     "path": f"/drives/{self.drive}/root:/Policies"}}
 

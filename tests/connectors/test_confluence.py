@@ -21,6 +21,7 @@ from tests.connectors.fake_confluence import BASE, T0, FakeConfluence, Page
 from tests.helpers import hashing_services
 from workers.services import Services
 from workers.sources import get_or_create_source
+from workers.reconcile import reconcile_source
 from workers.sync import sync_permissions, sync_source
 
 ANN, BOB, CAROL = "user:ann@acme.com", "user:bob@acme.com", "user:carol@acme.com"
@@ -196,6 +197,18 @@ def test_rate_limited_requests_wait_as_retry_after_says(
     assert made.sleeps == [2.0, 2.0]  # type: ignore[attr-defined]
 
 
+def test_a_503_with_retry_after_is_waited_out_the_same_way(
+        services: Services, site: FakeConfluence, source_id: str) -> None:
+    site.throttle_status = 503
+    site.throttle["/wiki/api/v2/spaces/65537/pages"] = 1
+    site.throttle["/wiki/rest/api/content/3/restriction"] = 1
+    made = connector(site, source_id)
+    report = sync_source(services, source_id=source_id, connector=made)
+    assert (report.counts.new, report.counts.failed) == (6, 0)
+    assert made.sleeps == [2.0, 2.0]  # type: ignore[attr-defined]
+    assert readers_of(services, source_id, "page:3") == [CAROL]
+
+
 def test_a_long_retry_after_gives_the_task_queue_the_wait(
         services: Services, site: FakeConfluence, source_id: str) -> None:
     from ingest import SourceUnavailable
@@ -264,3 +277,27 @@ def test_bearer_token_auth_is_sent_as_is(site: FakeConfluence) -> None:
         max_bytes=1 << 20, transport=httpx.MockTransport(handler))
     assert sum(1 for _ in made.documents()) == 6
     assert set(seen) == {"Bearer pat-123"}
+
+
+def test_the_scheduled_reconciliation_lists_ids_only_and_deletes_what_is_gone(
+        services: Services, site: FakeConfluence, source_id: str) -> None:
+    site.pages["1"].attachments = [
+        {"id": "att2", "status": "current", "title": "checklist.md",
+         "mediaType": "text/markdown", "fileSize": 40,
+         "downloadLink": "/download/attachments/1/checklist.md", "pageId": "1",
+         "version": {"createdAt": "2026-11-01T09:00:00Z", "number": 1}}]
+    site.files["/download/attachments/1/checklist.md"] = b"# Checklist\n\nPack a passport."
+    full_sync(services, site, source_id)
+    del site.pages["5"]
+    site.log.clear()
+    report = reconcile_source(services, source_id=source_id,
+                              connector=connector(site, source_id))
+    assert (report.counts.seen, report.counts.deleted) == (5, 1)
+    with services.sessions() as session:
+        gone = session.get(Document, document_id(source_id, "page:5"))
+        kept = session.get(Document, document_id(source_id, "page:1/attachment:att2"))
+        assert gone is not None and gone.status == DocumentStatus.DELETED
+        assert kept is not None and kept.status == DocumentStatus.INDEXED  # its page listed
+    # listings only: no body, restriction, attachment or download request
+    assert all("/spaces" in u for u in site.log)
+    assert not any("body-format" in u for u in site.log)

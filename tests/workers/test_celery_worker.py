@@ -245,6 +245,7 @@ def test_permission_work_has_its_own_queue_apart_from_crawls(
     app = create_worker(worker_settings)
     route = app.amqp.router.route
     assert route({}, TASK_NAMES["sync_source"])["queue"].name == "fetch"
+    assert route({}, TASK_NAMES["reconcile_source"])["queue"].name == "fetch"
     assert route({}, TASK_NAMES["ingest_documents"])["queue"].name == "embed"
     for name in ("sync_permissions", "delete_document", "dispatch_due"):
         assert route({}, TASK_NAMES[name])["queue"].name == "permissions"

@@ -4,6 +4,7 @@ deletion by reconciliation, and permission syncs that never re-embed."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from acl import entitlements_for, get_group
 from core import Acl, document_id
-from core.models import Document, DocumentStatus, SyncRun
+from core.models import Document, DocumentStatus, Source, SyncRun
 from ingest import (
     AclChange,
     Change,
@@ -28,6 +29,7 @@ from ingest.connectors import ConnectorFailure
 from tests.helpers import hashing_services, text_doc
 from workers.services import Services
 from workers.sources import get_or_create_source
+from workers.reconcile import reconcile_source
 from workers.sync import due_sources, sync_permissions, sync_source
 
 
@@ -223,6 +225,81 @@ def test_sources_are_due_when_their_interval_has_passed(services: Services,
     with services.sessions() as session:
         assert set(due_sources(session, default_content_s=900,
                                default_permissions_s=300)) == {(source_id, "content")}
+
+
+def due(services: Services, *, at: datetime) -> set[tuple[str, str]]:
+    with services.sessions() as session:
+        return set(due_sources(session, default_content_s=900, default_permissions_s=300,
+                               default_reconcile_s=6 * 3600, now=at))
+
+
+def test_reconciliation_is_due_on_its_own_slower_schedule(services: Services,
+                                                           source_id: str) -> None:
+    now = datetime.now(UTC)
+    # never synced: the first content sync lists everything, no reconciliation is due
+    assert (source_id, "reconcile") not in due(services, at=now)
+    source = PagedSource([["a", "b"]])
+    sync_source(services, source_id=source_id, connector=source)
+    sync_permissions(services, source_id=source_id, connector=source)
+    # content and permissions come due again long before the reconciliation does
+    assert due(services, at=now + timedelta(hours=1)) == {(source_id, "content"),
+                                                          (source_id, "permissions")}
+    assert (source_id, "reconcile") in due(services, at=now + timedelta(hours=6, seconds=5))
+    reconcile_source(services, source_id=source_id, connector=source)
+    later = datetime.now(UTC)
+    assert (source_id, "reconcile") not in due(services, at=later + timedelta(hours=5))
+    assert (source_id, "reconcile") in due(services, at=later + timedelta(hours=6, seconds=1))
+    # a source's config overrides the interval; without the setting there is no such kind
+    with services.sessions() as session, session.begin():
+        row = session.get(Source, source_id)
+        assert row is not None
+        row.config = {"reconcile_interval_s": 600}
+    assert (source_id, "reconcile") in due(services, at=later + timedelta(minutes=11))
+    with services.sessions() as session:
+        assert all(kind != "reconcile" for _, kind in due_sources(
+            session, default_content_s=900, default_permissions_s=300,
+            now=later + timedelta(days=7)))
+
+
+class Listing(PagedSource):
+    """Incremental, and lists every id it has (the scheduled reconciliation)."""
+
+    def __init__(self, pages: list[list[str]], *, ids: list[str] | None = None) -> None:
+        super().__init__(pages, complete=False)
+        self.ids = ids
+        self.during_listing: Any = None
+
+    def listing(self) -> Iterator[str]:
+        if self.during_listing:
+            self.during_listing()
+        yield from self.ids if self.ids is not None else [e for p in self.pages for e in p]
+
+
+def test_reconciliation_deletes_what_incremental_syncs_missed_but_not_what_is_newer(
+        services: Services, source_id: str) -> None:
+    source = Listing([["a", "b", "c"]])
+    sync_source(services, source_id=source_id, connector=source)
+    source.ids = ["a", "c"]  # "b" went away and no incremental sync said so
+
+    def a_new_document_arrives_meanwhile() -> None:
+        sync_source(services, source_id=source_id, connector=Listing([["d"]]))
+
+    source.during_listing = a_new_document_arrives_meanwhile
+    report = reconcile_source(services, source_id=source_id, connector=source)
+    assert (report.status, report.counts.seen, report.counts.deleted) == ("succeeded", 2, 1)
+    assert status_of(services, source_id, "b") == DocumentStatus.DELETED
+    assert status_of(services, source_id, "d") == DocumentStatus.INDEXED  # newer than it
+    reconciled = [r for r in runs(services, source_id) if r.kind == "reconcile"]
+    assert [(r.status, r.seen, r.deleted) for r in reconciled] == [("succeeded", 2, 1)]
+
+
+def test_reconciliation_of_a_source_without_an_ids_listing_does_nothing(
+        services: Services, source_id: str) -> None:
+    source = PagedSource([["a"]])
+    sync_source(services, source_id=source_id, connector=source)
+    report = reconcile_source(services, source_id=source_id, connector=source)
+    assert (report.status, report.counts.seen, report.counts.deleted) == ("succeeded", 0, 0)
+    assert status_of(services, source_id, "a") == DocumentStatus.INDEXED
 
 
 def test_a_source_whose_config_is_broken_gets_a_failed_run_naming_the_problem(
