@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import ClearanceError, DocumentTooLarge, UnsupportedMediaType
 
+from . import timing
 from .errors import error_response
 
 _BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
@@ -46,12 +47,15 @@ class Metrics:
 class ClearanceMiddleware:
     """One pure-ASGI layer (no BaseHTTPMiddleware buffering): it refuses a body over
     ``max_body_bytes`` while it streams in — from Content-Length at once, or by counting —
-    refuses non-JSON bodies on /v1 (415), stamps X-Request-Id, and records metrics."""
+    refuses non-JSON bodies on /v1 (415), stamps X-Request-Id, records metrics, and with
+    ``server_timing`` writes the request's steps into a Server-Timing header (timing.py)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics,
+                 server_timing: bool = False) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
+        self.server_timing = server_timing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,6 +66,7 @@ class ClearanceMiddleware:
         started = time.perf_counter()
         status = {"code": 500}
         over_limit = {"hit": False, "replaced": False}
+        steps = timing.start() if self.server_timing else None
 
         async def send_with_id(message: Message) -> None:
             if over_limit["hit"]:  # the app's reply to a cut-off body is replaced by a 413
@@ -77,6 +82,9 @@ class ClearanceMiddleware:
                 status["code"] = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                if steps is not None:
+                    total_ms = (time.perf_counter() - started) * 1000
+                    headers.append((b"server-timing", timing.header_value(steps, total_ms)))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -1,5 +1,11 @@
 """Hybrid retrieval: a dense leg and a BM25 leg, both under the caller's ACL filter inside
-the engine, fused, grouped per document, re-checked against SQL, with snippets.
+the engine, fused, re-checked against SQL, optionally reranked, grouped per document, with
+snippets.
+
+Reranking (``rerank.py``) is off by default. With ``CLEARANCE_RERANKER_MODEL`` set, a local
+cross-encoder rescores the best ``CLEARANCE_RERANK_DEPTH`` re-checked chunks before they are
+grouped per document; it is tested on a tiny untrained model only, so what it does to the
+numbers below is unmeasured.
 
 The served fusion (``Settings`` defaults) was chosen on SciFact's *train* split with
 ``python -m bench.beir --split train`` and a numpy replica of this path that reproduces
@@ -42,6 +48,7 @@ from index.store import SearchFilters, SparseVector, StoreQuery, VectorStore
 
 from .fusion import rrf_fuse, weighted_fuse
 from .recheck import verify_hits
+from .rerank import Reranker
 from .snippet import make_snippet
 
 log = logging.getLogger(__name__)
@@ -74,6 +81,9 @@ class SearchTimings:
     embed_ms: float = 0.0
     engine_ms: float = 0.0
     recheck_ms: float = 0.0
+    rerank_ms: float = 0.0
+    snippet_ms: float = 0.0
+    audit_ms: float = 0.0
     rounds: int = 0
 
 
@@ -84,14 +94,17 @@ class SearchResult:
 
 
 class Retriever:
-    """Runs one user's question against the index. Permissions are a required parameter."""
+    """Runs one user's question against the index. Permissions are a required parameter;
+    ``reranker`` (optional, ``rerank.py``) reorders the re-checked hits."""
 
     def __init__(self, *, store: VectorStore, embedder: Embedder,
-                 sessions: sessionmaker[Session], fusion: FusionConfig | None = None) -> None:
+                 sessions: sessionmaker[Session], fusion: FusionConfig | None = None,
+                 reranker: Reranker | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.sessions = sessions
         self.fusion = fusion or FusionConfig()
+        self.reranker = reranker
 
     def search(self, query: str, *, entitlements: Entitlements,
                filters: SearchFilters | None = None, top_k: int = 10,
@@ -108,6 +121,7 @@ class Retriever:
                 return SearchResult([], timings)
         fetch = max(self.fusion.candidates, top_k * (4 if group_by_document else 2))
         hits: list[Hit] = []
+        verified: list[Hit] = []
         for _round in range(MAX_ROUNDS):
             timings.rounds += 1
             t0 = time.perf_counter()
@@ -121,8 +135,19 @@ class Retriever:
             if len(hits) >= top_k or len(candidates) < fetch:
                 break
             fetch *= 4  # the re-check or grouping thinned the list: look further down
-        return SearchResult([replace(h, snippet=make_snippet(h.text, query))
-                             for h in hits[:top_k]], timings)
+        if self.reranker is not None and verified:
+            # The reranker sees only hits that passed the ACL filter inside the engine and
+            # the SQL re-check, and only their order and scores are taken back
+            # (``_reordered``): it reorders what the caller may read, so permissions are
+            # untouched. It runs on chunks, before grouping keeps each document's best.
+            t0 = time.perf_counter()
+            verified = _reordered(verified, self.reranker.rerank(query, verified))
+            timings.rerank_ms = (time.perf_counter() - t0) * 1000
+            hits = _best_per_document(verified) if group_by_document else verified
+        t0 = time.perf_counter()
+        shown = [replace(h, snippet=make_snippet(h.text, query)) for h in hits[:top_k]]
+        timings.snippet_ms = (time.perf_counter() - t0) * 1000
+        return SearchResult(shown, timings)
 
     def _candidates(self, dense: Sequence[float] | None, sparse: SparseVector | None,
                     entitlements: Entitlements, filters: SearchFilters | None,
@@ -141,6 +166,20 @@ class Retriever:
             return rrf_fuse([dense_hits, keyword_hits], k=fusion.rrf_k)
         return weighted_fuse(dense_hits, keyword_hits, dense_weight=fusion.dense_weight,
                              leg_limit=fetch)
+
+
+def _reordered(verified: Sequence[Hit], reranked: Sequence[Hit]) -> list[Hit]:
+    """``verified`` in the reranker's order, with its scores. Nothing else is taken from the
+    reranker: a hit it returns that it was not given is ignored (it passed neither the ACL
+    filter nor the re-check), and a verified hit it dropped follows the others."""
+    mine = {h.chunk_id: h for h in verified}
+    ordered: list[Hit] = []
+    for hit in reranked:
+        own = mine.pop(hit.chunk_id, None)
+        if own is not None:
+            ordered.append(replace(own, score=hit.score))
+    ordered.extend(h for h in verified if h.chunk_id in mine)
+    return ordered
 
 
 def _best_per_document(hits: Sequence[Hit]) -> list[Hit]:
