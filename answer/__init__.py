@@ -41,6 +41,7 @@ from .breaker import CircuitBreaker
 from .cache import AnswerCache
 from .gateway import AnswerGateway, StreamingAdapter, TokenStream
 from .prompts import ANSWER_PROMPT_VERSION, Prompt, answer_prompt
+from .quota import DailyTokenQuota
 from .scoring import Embed, ScoredSentence, evidence_score, score_sentences
 from .text import split_sentences
 
@@ -51,6 +52,7 @@ __all__ = [
     "AnswerGateway",
     "AnthropicAdapter",
     "CircuitBreaker",
+    "DailyTokenQuota",
     "OpenAIAdapter",
     "Prompt",
     "StreamingAdapter",

@@ -16,13 +16,15 @@ from dataclasses import dataclass, replace
 
 from core import Citation, Entitlements, Hit
 from core.audit import AuditContext, record_for, sha256_hex
+from core.errors import TokenBudgetExceeded
 from retrieval import Retriever, SearchFilters
 
 from .abstain import abstained_result
 from .adapters.base import AnswerRequest, AnswerResult, ContextChunk, ModelAdapter, Usage
 from .cache import AnswerCache, cache_key, index_version
 from .gateway import StreamingAdapter, TokenStream
-from .injection import suspicious_chunks
+from .injection import InjectionAction, Screened, screen
+from .quota import DailyTokenQuota
 from .text import split_sentences
 
 __all__ = ["AnswerOutcome", "Answerer", "OutcomeStream", "UNVERIFIED_CITATIONS", "verified"]
@@ -50,6 +52,7 @@ OutcomeStream = Generator[str, None, AnswerOutcome]
 class _Cached:
     result: AnswerResult
     context: tuple[ContextChunk, ...]
+    screened: Screened | None = None
 
 
 class Answerer:
@@ -59,17 +62,25 @@ class Answerer:
     def __init__(self, *, retriever: Retriever, adapter: ModelAdapter,
                  cache: AnswerCache[_Cached] | None = None,
                  deadline_s: float | None = None,
-                 usd_per_mtok: tuple[float, float] | None = None) -> None:
+                 usd_per_mtok: tuple[float, float] | None = None,
+                 quota: DailyTokenQuota | None = None,
+                 injection_action: InjectionAction = "mark") -> None:
         self.retriever = retriever
         self.adapter = adapter
         self.cache = cache
         self.deadline_s = deadline_s
         self.usd_per_mtok = usd_per_mtok
         """(input, output) prices of a million tokens: each audit row gets ``cost_usd``."""
+        self.quota = quota
+        """Daily token budgets: checked before a question, counted in its audit row's
+        transaction (``answer/quota.py``)."""
+        self.injection_action: InjectionAction = injection_action
+        """What a chunk the injection detector flags does (``answer.injection.screen``)."""
 
     def answer(self, question: str, *, entitlements: Entitlements, audit: AuditContext,
                filters: SearchFilters | None = None, top_k: int = 5,
                acl_epoch: int | None = None) -> AnswerOutcome:
+        self._check_quota(question, audit=audit)
         run = self._run(question, entitlements=entitlements, audit=audit, filters=filters,
                         top_k=top_k, acl_epoch=acl_epoch, streaming=False)
         while True:
@@ -82,6 +93,7 @@ class Answerer:
     def stream(self, question: str, *, entitlements: Entitlements, audit: AuditContext,
                filters: SearchFilters | None = None, top_k: int = 5,
                acl_epoch: int | None = None) -> OutcomeStream:
+        self._check_quota(question, audit=audit)  # now: a refusal is a 429, not an event
         return self._run(question, entitlements=entitlements, audit=audit, filters=filters,
                          top_k=top_k, acl_epoch=acl_epoch, streaming=True)
 
@@ -98,18 +110,21 @@ class Answerer:
                             index_version=version, top_k=top_k, filters=filters)
             cached = self.cache.get(key)
         context: tuple[ContextChunk, ...] = ()
+        screened: Screened | None = None
         tokens: TokenStream | None = None
         try:
             if cached is not None:
                 # no model was asked this time: no tokens spent
                 result, context = replace(cached.result, usage=Usage()), cached.context
+                screened = cached.screened
                 if streaming:
                     yield from _word_chunks(result.answer)
             else:
                 hits = self.retriever.search(question, entitlements=entitlements,
                                              filters=filters, top_k=top_k,
                                              group_by_document=False).hits
-                context = _context_of(hits)
+                screened = screen(_context_of(hits), action=self.injection_action)
+                context = screened.context  # what the model may see
                 deadline = time.monotonic() + self.deadline_s if self.deadline_s else None
                 request = AnswerRequest(question=question, context=context, deadline=deadline)
                 streamed = False
@@ -130,7 +145,7 @@ class Answerer:
                 if streaming and not streamed:
                     yield from _word_chunks(result.answer)
                 if key is not None and self.cache is not None and result.fallback_from is None:
-                    self.cache.put(key, _Cached(result, context))
+                    self.cache.put(key, _Cached(result, context, screened))
         except GeneratorExit:  # the caller went away mid-stream: still one audit row
             if tokens is not None:
                 tokens.close()
@@ -139,9 +154,26 @@ class Answerer:
         latency_ms = int((time.perf_counter() - started) * 1000)
         self._audit(question, audit=audit, result=result, context=context,
                     latency_ms=latency_ms, cached=cached is not None,
-                    suspicious=sorted(suspicious_chunks(context)))
+                    injection=screened.audit_detail() if screened else {})
         return AnswerOutcome(result=result, latency_ms=latency_ms, context=context,
                              cached=cached is not None)
+
+    def _check_quota(self, question: str, *, audit: AuditContext) -> None:
+        """Refuse before anything is retrieved or asked when a daily token budget is spent
+        (one audit row, 429, no chunk). The extractive adapter spends nothing: never."""
+        if self.quota is None or self.adapter.kind == "extractive":
+            return
+        refused: TokenBudgetExceeded | None = None
+        with self.retriever.sessions() as session, session.begin():
+            try:
+                self.quota.check(session, tenant=audit.tenant, user_id=audit.user_id)
+            except TokenBudgetExceeded as exc:
+                record_for(session, audit, kind="answer", query=question, status_code=429,
+                           latency_ms=0, model=self.adapter.kind, reason=exc.code,
+                           detail={"token_budgets": list(exc.budgets)})
+                refused = exc
+        if refused is not None:  # raised after the commit, so that its audit row stays
+            raise refused
 
     def _audit_abandoned(self, question: str, *, audit: AuditContext,
                          context: tuple[ContextChunk, ...], started: float) -> None:
@@ -156,7 +188,7 @@ class Answerer:
 
     def _audit(self, question: str, *, audit: AuditContext, result: AnswerResult,
                context: tuple[ContextChunk, ...], latency_ms: int, cached: bool,
-               suspicious: list[str]) -> None:
+               injection: dict[str, object]) -> None:
         prompt_hash = sha256_hex(json.dumps([result.prompt_version, question,
                                              [c.chunk_id for c in context]]))
         with self.retriever.sessions() as session, session.begin():
@@ -175,9 +207,12 @@ class Answerer:
                         "schema_violations": result.schema_violations,
                         "unsupported_sentences": len(result.unsupported_sentences),
                         "cached": cached,
-                        "injection_suspected": suspicious,
+                        **injection,
                         "cost_usd": self._cost_usd(result)},
             )
+            if self.quota is not None and not cached:  # last: the usage rows lock briefly
+                self.quota.add(session, tenant=audit.tenant, user_id=audit.user_id,
+                               tokens=result.usage.input_tokens + result.usage.output_tokens)
 
 
     def _cost_usd(self, result: AnswerResult) -> float | None:

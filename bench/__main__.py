@@ -3,8 +3,8 @@
 Each entry of ``BENCHMARKS`` is a module of this folder whose ``main()`` parses
 ``sys.argv`` (run here with no options: each benchmark's defaults), prints a table and
 writes its JSON to ``bench/results/``. Add a new benchmark by adding its module
-name here; tools such as ``fit_abstention`` (which rewrites ``answer/_calibration.py``)
-are deliberately left out.
+name here; tools such as ``fit_abstention`` and ``fit_injection`` (which rewrite
+``answer/_calibration.py`` and ``answer/_injection_model.json``) are deliberately left out.
 
     python -m bench [NAME ...]     # all of them, or only the named ones, in list order
 """
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 BENCHMARKS: tuple[str, ...] = (
     "abstention",
+    "injection",
     "leaks",
     "acl_change",
     "acl_scale",

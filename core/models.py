@@ -3,12 +3,14 @@ list never leaves by accident. Schema changes are Alembic revisions in core/migr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -251,6 +253,27 @@ class Feedback(Base):
     """1 (helpful) or -1 (not helpful)."""
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+TENANT_WIDE = "*"
+"""The ``principal_id`` of a tenant's own row in ``token_usage`` (all its users together)."""
+
+
+class TokenUsage(Base):
+    """Model tokens (input + output, as the provider reported them) spent on one UTC day by
+    one user of a tenant, or by the whole tenant (``principal_id`` = ``TENANT_WIDE``).
+    Incremented by an upsert (``answer/quota.py``), never read-modify-written."""
+
+    __tablename__ = "token_usage"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    principal_id: Mapped[str] = mapped_column(String(320), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    """The UTC day the tokens were spent on."""
+    tokens: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
