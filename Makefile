@@ -1,5 +1,6 @@
 # make run   — set up (first time) and start the API + web UI with the demo company
-# make test  — set up (first time), start PostgreSQL/Redis if down, run the whole suite
+# make test  — set up (first time), start PostgreSQL/Redis if down, install Chromium if
+#              missing (for tests/ui), run the whole suite
 # make bench — benchmarks (print tables, write JSON to bench/results/)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -11,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export DO_NOT_TRACK := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test bench services clean
+.PHONY: install run test bench services browser clean
 
 install: $(STAMP)
 
@@ -25,10 +26,13 @@ $(STAMP): pyproject.toml
 services:
 	@bash scripts/services.sh
 
+browser:
+	@bash scripts/browser.sh
+
 run: install
 	$(BIN)/clearance serve --demo
 
-test: install services
+test: install services browser
 	$(BIN)/python -m pytest
 
 bench: install services

@@ -15,7 +15,8 @@ from workers.services import Services, build_services
 
 from .errors import install_error_handlers
 from .middleware import ClearanceMiddleware, Metrics
-from .routes import asking, documents, groups, keys, ops, sources
+from .routes import asking, documents, groups, inventory, keys, me, ops, sources
+from .routes import auth_config
 from .state import AppState
 from .web import router as web_router
 
@@ -48,10 +49,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     )
     install_error_handlers(app)
     for router in (ops.router, keys.router, groups.router, sources.router,
-                   documents.router, asking.router, web_router):
+                   documents.router, inventory.router, asking.router, me.router,
+                   web_router):
         app.include_router(router)
+    app.include_router(auth_config.router)  # GET /v1/auth/config (public)
     app.add_middleware(ClearanceMiddleware, max_body_bytes=settings.max_upload_bytes,
-                       metrics=metrics)
+                       metrics=metrics, server_timing=settings.server_timing)
     _document_errors(app)
     return app
 

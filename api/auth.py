@@ -1,7 +1,10 @@
 """API keys and callers: HMAC-SHA256 digests under the server secret, scopes, acting user.
 
 A key is ``ck_`` + 32 random url-safe bytes. Only its digest is stored, so a database
-leak yields no usable key; checking is one indexed lookup.
+leak yields no usable key; checking is one indexed lookup. Any other bearer token, when
+``CLEARANCE_OIDC_ISSUER`` is set, is a user's own access token (api/oidc.py): that caller
+acts as its user only (scope ``query``), plus ``admin`` when the user is in
+``CLEARANCE_ADMIN_GROUP``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +22,9 @@ from sqlalchemy.orm import Session
 from core import DEFAULT_TENANT, Settings, user_principal
 from core.errors import AuthError, Forbidden, OnBehalfOfNotAllowed, OnBehalfOfRequired
 from core.models import ApiKey
+
+if TYPE_CHECKING:
+    from .oidc import OidcVerifier
 
 SCOPES = frozenset({"query", "act_as", "ingest", "admin"})
 KEY_PREFIX = "ck_"
@@ -42,6 +49,9 @@ class Caller:
     key_id: str | None = None
     user_id: str | None = None
     source_ids: frozenset[str] = frozenset()
+    signed_in: bool = False
+    """A user's own token (OIDC), not a key: it always acts as ``user_id``, never for
+    anyone else, whatever its scopes."""
 
     @property
     def is_admin(self) -> bool:
@@ -53,8 +63,10 @@ class Caller:
         return f"key:{self.key_id}" if self.key_id else self.name
 
 
-def authenticate(session: Session, authorization: str | None, *, settings: Settings) -> Caller:
-    """The caller behind an ``Authorization: Bearer <key>`` header, or AuthError (401)."""
+def authenticate(session: Session, authorization: str | None, *, settings: Settings,
+                 oidc: OidcVerifier | None = None) -> Caller:
+    """The caller behind an ``Authorization: Bearer <key or token>`` header, or AuthError
+    (401; a refused user token raises a ``TokenError`` naming why)."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise AuthError("Send an API key as 'Authorization: Bearer ck_…'.")
     key = authorization[7:].strip()
@@ -63,6 +75,11 @@ def authenticate(session: Session, authorization: str | None, *, settings: Setti
                                                      admin_key.get_secret_value().encode()):
         return Caller(name="bootstrap-admin", tenant=DEFAULT_TENANT,
                       scopes=frozenset({"admin"}))
+    if oidc is not None and not key.startswith(KEY_PREFIX):
+        user = oidc.verify(key)
+        return Caller(name=user.user_id, tenant=user.tenant, user_id=user.user_id,
+                      scopes=frozenset({"query", "admin"} if user.is_admin else {"query"}),
+                      signed_in=True)
     row = session.scalars(
         select(ApiKey).where(ApiKey.digest == key_digest(key, settings=settings))
     ).one_or_none()
@@ -77,6 +94,11 @@ def authenticate(session: Session, authorization: str | None, *, settings: Setti
 
 def acting_user(caller: Caller, on_behalf_of: str | None) -> str:
     """The user whose entitlements a search or answer runs with (API.md scope table)."""
+    if caller.signed_in and caller.user_id:
+        if on_behalf_of:
+            raise OnBehalfOfNotAllowed(
+                "A signed-in user always acts as themselves; drop the X-On-Behalf-Of header.")
+        return caller.user_id
     if caller.is_admin or "act_as" in caller.scopes:
         if not on_behalf_of or not on_behalf_of.strip():
             raise OnBehalfOfRequired(

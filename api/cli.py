@@ -219,8 +219,7 @@ def _prepare_demo(application: FastAPI, services: Services, settings: Settings, 
     else:
         console.print("Reusing the demo company already in the data dir.")
     users, admin_key = demo_loader.mint_demo_keys(services, settings)
-    application.state.demo_users = [
-        {"id": u.id, "name": u.name, "title": u.title, "key": u.key} for u in users]
+    application.state.demo_users = users  # the web page's demo sign-in (api/web.py)
     base = f"http://{host}:{port}"
     table = Table(title=f"Clearance demo on {base}  (embedder on {services.embedder.device})")
     table.add_column("demo user")
@@ -231,8 +230,10 @@ def _prepare_demo(application: FastAPI, services: Services, settings: Settings, 
     out = Console()
     out.print(table)
     first = users[0]
+    admins = ", ".join(u.name or u.id for u in users if u.admin_key) or "nobody"
     out.print(f"""
-Open {base}/ and pick a demo user, or from a shell:
+Open {base}/ and pick a demo user (admin pages at {base}/admin: sign in as {admins}),
+or from a shell:
 
   curl -s {base}/v1/answer -H 'Authorization: Bearer {first.key}' \\
        -H 'Content-Type: application/json' -d '{{"query": "How many vacation days do I get?"}}'

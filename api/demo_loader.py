@@ -33,6 +33,14 @@ class DemoUser:
     name: str
     title: str
     key: str
+    admin_key: str | None = None
+    """Demo admins (the company's ``admins``) also get an admin key of their own, which
+    the web page uses for the admin pages only."""
+
+    def public(self) -> dict[str, Any]:
+        """What the demo sign-in picker lists: no keys."""
+        return {"id": self.id, "name": self.name, "title": self.title,
+                "admin": self.admin_key is not None}
 
 
 def company() -> dict[str, Any]:
@@ -61,9 +69,10 @@ def load_company(services: Services) -> int:
         groups[admin_group] = sorted(set(groups.get(admin_group, [])) | set(data["admins"]))
         for group_id in _members_first(groups):
             put_group(session, tenant=tenant, group_id=group_id, members=groups[group_id])
-        source_id = get_or_create_source(session, tenant=tenant, name=DEMO_SOURCE,
-                                         kind="filesystem",
-                                         config={"path": str(DEMO_DIR / "corpus")}).id
+        source = get_or_create_source(session, tenant=tenant, name=DEMO_SOURCE,
+                                      kind="filesystem")
+        source.config = {"root": str(DEMO_DIR / "corpus")}  # what "Sync now" reads
+        source_id = source.id
     connector = FilesystemConnector(DEMO_DIR / "corpus",
                                     max_bytes=services.settings.max_upload_bytes)
     raws = [item for item in connector.documents() if isinstance(item, RawDocument)]
@@ -91,8 +100,10 @@ def _members_first(groups: dict[str, list[str]]) -> list[str]:
 
 
 def mint_demo_keys(services: Services, settings: Settings) -> tuple[list[DemoUser], str]:
-    """Revoke the previous demo keys; mint a query key per user and one admin key."""
+    """Revoke the previous demo keys; mint a query key per user, an admin key per demo
+    admin (bound to that user, so the audit log names who acted) and one admin key."""
     data = company()
+    admins = set(data.get("admins", []))
     tenant = data.get("tenant", "default")
     now = datetime.now(UTC)
     users: list[DemoUser] = []
@@ -104,8 +115,12 @@ def mint_demo_keys(services: Services, settings: Settings) -> tuple[list[DemoUse
         for user in data["users"]:
             key = _add_key(session, settings, tenant=tenant, name=f"demo:{user['id']}",
                            scopes=["query"], user_id=user["id"])
+            own_admin_key = _add_key(
+                session, settings, tenant=tenant, name=f"demo:admin:{user['id']}",
+                scopes=["admin"], user_id=user["id"]) if user["id"] in admins else None
             users.append(DemoUser(id=user["id"], name=user.get("name", ""),
-                                  title=user.get("title", ""), key=key))
+                                  title=user.get("title", ""), key=key,
+                                  admin_key=own_admin_key))
         admin_key = _add_key(session, settings, tenant=tenant, name="demo:admin",
                              scopes=["admin"], user_id=None)
     return users, admin_key

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import AuditContext
 
+from . import timing
 from .auth import Caller, acting_user, authenticate
 from .state import AppState
 
@@ -32,8 +33,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def get_caller(state: StateDep, authorization: Annotated[str | None, Header()] = None,
                ) -> Caller:
-    with state.services.sessions() as session:
-        return authenticate(session, authorization, settings=state.settings)
+    with timing.step("auth"), state.services.sessions() as session:
+        return authenticate(session, authorization, settings=state.settings, oidc=state.oidc)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

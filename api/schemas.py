@@ -239,6 +239,7 @@ class CitationPublic(BaseModel):
     title: str
     url: str | None
     quote: str
+    source: str | None = Field(default=None, description="The name of the document's source.")
 
 
 class UsagePublic(BaseModel):
@@ -318,7 +319,8 @@ class AuditList(BaseModel):
 
 class SyncRunPublic(BaseModel):
     id: str
-    kind: str = Field(description="content | permissions")
+    kind: str = Field(description="content | permissions | reconcile | fail_closed (the "
+                      "source's permissions went stale past their grace period)")
     status: str = Field(description="running | succeeded | failed | crashed | "
                         "needs_credentials")
     started_at: datetime
@@ -339,10 +341,28 @@ class SyncRunList(BaseModel):
     runs: list[SyncRunPublic]
 
 
+class SourcePermissionsPublic(BaseModel):
+    """Whether the source's synced permissions are current (``workers.grace``)."""
+
+    status: Literal["ok", "failing", "fail_closed"] = Field(
+        description="ok | failing (the permission sync fails; the last synced ACLs hold "
+        "until closes_at) | fail_closed (past the grace period: no document of the source "
+        "is readable until a permission sync succeeds)")
+    last_success_at: datetime | None = None
+    failing_since: datetime | None = None
+    grace_s: float
+    closes_at: datetime | None = None
+    closed_at: datetime | None = None
+    message: str | None = None
+
+
 class SourceWithRuns(SourcePublic):
     status: str = Field(default="idle", description="idle | running | ok | failed | "
-                        "needs_credentials (from the last content run)")
+                        "needs_credentials (from the last content run), or "
+                        "permissions_stale_fail_closed (its permission sync has failed for "
+                        "longer than the grace period: its documents are unreadable)")
     last_run: SyncRunPublic | None = None
+    permissions: SourcePermissionsPublic | None = None
 
 
 class SourceListWithRuns(BaseModel):
@@ -352,3 +372,23 @@ class SourceListWithRuns(BaseModel):
 class SyncAccepted(BaseModel):
     source_id: str
     status: str = Field(description="queued | running (a sync of this source is under way)")
+
+
+# --- the caller and the document finder (web UI) -------------------------------------
+
+class MePublic(BaseModel):
+    user_id: str | None = Field(description="The user this credential acts as (null for a "
+                                "key that acts for others).")
+    name: str | None = None
+    tenant: str
+    scopes: list[str]
+    is_admin: bool = Field(description="A member of CLEARANCE_ADMIN_GROUP, or an admin key.")
+
+
+class DocumentFound(DocumentPublic):
+    source_name: str
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentFound]
+    next_cursor: str | None = None

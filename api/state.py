@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from acl import EntitlementResolver
-from answer import AnswerCache, AnswerGateway, CircuitBreaker, create_adapter
+from answer import AnswerCache, AnswerGateway, CircuitBreaker, DailyTokenQuota, create_adapter
 from answer.service import Answerer
 from core import Settings
-from retrieval import FusionConfig, Retriever
+from retrieval import FusionConfig, Retriever, create_reranker
 from workers.services import Services
 
 from .ingest_queue import IngestQueue
 from .middleware import Metrics
+from .oidc import OidcVerifier
 
 
 @dataclass
@@ -24,6 +25,8 @@ class AppState:
     resolver: EntitlementResolver
     metrics: Metrics
     ingest_queue: IngestQueue
+    oidc: OidcVerifier | None = None
+    """Checks users' access tokens; None unless CLEARANCE_OIDC_ISSUER is set."""
 
     @classmethod
     def build(cls, settings: Settings, services: Services, metrics: Metrics) -> AppState:
@@ -31,25 +34,42 @@ class AppState:
             store=services.store, embedder=services.embedder, sessions=services.sessions,
             fusion=FusionConfig(method=settings.fusion,  # type: ignore[arg-type]
                                 rrf_k=settings.rrf_k, dense_weight=settings.dense_weight),
+            reranker=create_reranker(settings),  # None unless CLEARANCE_RERANKER_MODEL is set
         )
+        resolver = EntitlementResolver(services.sessions)
         return cls(settings=settings, services=services, retriever=retriever,
                    answerer=Answerer(retriever=retriever,
                                      adapter=answer_gateway(settings, services, metrics),
                                      cache=AnswerCache(settings.answer_cache_size),
                                      deadline_s=settings.answer_deadline_s,
-                                     usd_per_mtok=_prices(settings)),
-                   resolver=EntitlementResolver(services.sessions), metrics=metrics,
+                                     usd_per_mtok=_prices(settings),
+                                     quota=_token_quota(settings),
+                                     injection_action=settings.injection_action),
+                   resolver=resolver, metrics=metrics,
                    ingest_queue=IngestQueue(
-                       services, repair_interval_s=settings.repair_interval_s))
+                       services, repair_interval_s=settings.repair_interval_s),
+                   oidc=OidcVerifier(settings, entitlements=resolver.entitlements_for)
+                   if settings.oidc_issuer else None)
 
     def close(self) -> None:
         self.ingest_queue.close()
+        if self.oidc is not None:
+            self.oidc.close()
 
 
 def _prices(settings: Settings) -> tuple[float, float] | None:
     if settings.model_input_usd_per_mtok is None or settings.model_output_usd_per_mtok is None:
         return None
     return settings.model_input_usd_per_mtok, settings.model_output_usd_per_mtok
+
+
+def _token_quota(settings: Settings) -> DailyTokenQuota | None:
+    """Usage is counted whenever a model adapter is configured (budgets set or not, so that
+    setting one later starts from the day's true count); the extractive one spends none."""
+    if settings.model_adapter == "extractive":
+        return None
+    return DailyTokenQuota(user_daily=settings.user_daily_token_budget,
+                           tenant_daily=settings.tenant_daily_token_budget)
 
 
 def answer_gateway(settings: Settings, services: Services, metrics: Metrics,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -16,9 +17,10 @@ from answer.service import AnswerOutcome, OutcomeStream
 from core import Principal
 from core.audit import record_for
 from core.errors import ClearanceError, NotFound, UnknownSource
-from core.models import AuditRecord, Feedback, Source
+from core.models import AuditRecord, Document, Feedback, Source
 from retrieval import SearchFilters, audited_search
 
+from .. import timing
 from ..deps import AskerDep, RequestIdDep, SessionDep, StateDep
 from ..schemas import (
     AnswerRequestBody,
@@ -40,6 +42,16 @@ log = logging.getLogger("clearance.api")
 
 router = APIRouter(prefix="/v1", tags=["asking"])
 
+_BUDGET_SPENT: dict[str, Any] = {
+    "description": "token_budget_exceeded: the asking user's or the tenant's daily budget of "
+    "model tokens is spent (CLEARANCE_USER_DAILY_TOKEN_BUDGET, "
+    "CLEARANCE_TENANT_DAILY_TOKEN_BUDGET); never with the extractive adapter.",
+    "headers": {"Retry-After": {"description": "Seconds to the next UTC midnight, when the "
+                                               "budgets reset.",
+                                "schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
 
 def _filters(body: SearchFiltersBody | None, session: SessionDep, tenant: str,
              ) -> SearchFilters | None:
@@ -58,12 +70,19 @@ def _filters(body: SearchFiltersBody | None, session: SessionDep, tenant: str,
 @router.post("/search", response_model=SearchResponse)
 def search(body: SearchRequest, asker: AskerDep, state: StateDep, session: SessionDep,
            request_id: RequestIdDep) -> SearchResponse:
-    entitlements = state.resolver.entitlements_for(Principal(id=asker.user_id, tenant=asker.caller.tenant))
+    with timing.step("entitlements"):
+        entitlements = state.resolver.entitlements_for(
+            Principal(id=asker.user_id, tenant=asker.caller.tenant))
     result = audited_search(
         state.retriever, body.query, entitlements=entitlements, audit=asker.audit,
         filters=_filters(body.filters, session, asker.caller.tenant), top_k=body.top_k,
         group_by_document=body.group_by_document,
     )
+    spent = result.timings
+    for name, ms in (("embed", spent.embed_ms), ("engine", spent.engine_ms),
+                     ("recheck", spent.recheck_ms), ("rerank", spent.rerank_ms),
+                     ("snippet", spent.snippet_ms), ("audit", spent.audit_ms)):
+        timing.record(name, ms)
     hits = [HitPublic(doc_id=h.doc_id, chunk_id=h.chunk_id, source_id=h.source_id,
                       external_id=h.external_id, title=h.title, url=h.url, snippet=h.snippet,
                       score=h.score) for h in result.hits]
@@ -73,7 +92,8 @@ def search(body: SearchRequest, asker: AskerDep, state: StateDep, session: Sessi
 @router.post("/answer", response_model=AnswerResponse,
              responses={200: {"content": {"text/event-stream": {}},
                               "description": "With \"stream\": true, server-sent events: "
-                              "token*, then exactly one final (or one error)."}})
+                              "token*, then exactly one final (or one error)."},
+                        429: _BUDGET_SPENT})
 def answer(body: AnswerRequestBody, asker: AskerDep, state: StateDep, session: SessionDep,
            request_id: RequestIdDep) -> AnswerResponse | StreamingResponse:
     tenant = asker.caller.tenant
@@ -101,10 +121,12 @@ def _answer_response(state: AppState, outcome: AnswerOutcome, request_id: str,
         state.metrics.model_tokens.labels(result.model, "input").inc(result.usage.input_tokens)
         state.metrics.model_tokens.labels(result.model, "output").inc(
             result.usage.output_tokens)
+    sources = _source_names(state, {c.doc_id for c in result.citations})
     return AnswerResponse(
         answer=result.answer,
         citations=[CitationPublic(n=c.n, doc_id=c.doc_id, chunk_id=c.chunk_id, title=c.title,
-                                  url=c.url, quote=c.quote) for c in result.citations],
+                                  url=c.url, quote=c.quote, source=sources.get(c.doc_id))
+                   for c in result.citations],
         abstained=result.abstained, reason=result.reason,
         unsupported_sentences=list(result.unsupported_sentences), model=_model_label(result),
         fallback_from=result.fallback_from,
@@ -112,6 +134,17 @@ def _answer_response(state: AppState, outcome: AnswerOutcome, request_id: str,
                           output_tokens=result.usage.output_tokens),
         latency_ms=outcome.latency_ms, request_id=request_id,
     )
+
+
+def _source_names(state: AppState, doc_ids: set[str]) -> dict[str, str]:
+    """The source name of each cited document (all of them readable by the asker)."""
+    if not doc_ids:
+        return {}
+    with state.services.sessions() as session:
+        rows = session.execute(select(Document.id, Source.name)
+                               .join(Source, Source.id == Document.source_id)
+                               .where(Document.id.in_(doc_ids)))
+        return {doc_id: name for doc_id, name in rows}
 
 
 def _model_label(result: AnswerResult) -> str:
