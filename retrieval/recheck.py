@@ -26,13 +26,16 @@ def verify_hits(session: Session, hits: Sequence[Hit], *, entitlements: Entitlem
     if not hits:
         return []
     doc_ids = {h.doc_id for h in hits}
+    # By primary key only; tenant and status are checked on the rows below. With them in
+    # the WHERE clause, SQLite (no ANALYZE statistics) plans on ix_documents_tenant_status
+    # and walks every row of the tenant: 28 ms a search at 1M chunks instead of <1 ms.
     rows = session.execute(
-        select(Document.id, Document.content_hash, Document.acl_allow, Document.acl_deny,
-               Document.acl_version)
-        .where(Document.id.in_(doc_ids), Document.tenant_id == entitlements.tenant,
-               Document.status != DocumentStatus.DELETED)
+        select(Document.id, Document.tenant_id, Document.status, Document.content_hash,
+               Document.acl_allow, Document.acl_deny, Document.acl_version)
+        .where(Document.id.in_(doc_ids))
     ).all()
-    current = {r.id: r for r in rows}
+    current = {r.id: r for r in rows if r.tenant_id == entitlements.tenant
+               and r.status != DocumentStatus.DELETED}
     kept: list[Hit] = []
     for hit in hits:
         row = current.get(hit.doc_id)
