@@ -25,6 +25,7 @@ BENCHMARKS: tuple[str, ...] = (
     "beir",
     "embedder",
     "ingest_speed",
+    "celery_sync",
     "api_latency",
 )
 """Module names under ``bench/``, run in this order."""
