@@ -10,6 +10,13 @@ with ``tool_choice={"type": "tool", "name": "cited_answer"}``, so the reply is a
 (https://platform.claude.com/docs/build-with-claude/streaming). The version the API reports
 (``message.model``) goes into the audit row.
 
+Prompt-prefix caching: the system block carries ``cache_control: {"type": "ephemeral"}``,
+which caches the prefix up to it (tools, then system: the same on every call) for five
+minutes (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching). A prefix
+under the model's minimum (1,024-4,096 tokens by model) is simply not cached. Cache writes
+and reads are reported apart from ``input_tokens``; all three count as input here, so
+budgets and cost see every prompt token.
+
 The SDK's own retries are off (``max_retries=0``); SDK errors are translated here.
 """
 
@@ -122,7 +129,7 @@ class AnthropicAdapter:
                     call_timeout_s(request, self.timeout_s)  # the deadline holds mid-stream
                     if event.type == "message_start":
                         version = event.message.model
-                        input_tokens = event.message.usage.input_tokens or 0
+                        input_tokens = _input_tokens(event.message.usage)
                     elif event.type == "content_block_delta" and (
                         event.delta.type == "input_json_delta"
                     ):
@@ -165,7 +172,8 @@ class AnthropicAdapter:
                 ) -> dict[str, Any]:
         return {
             "model": self.model,
-            "system": self.prompt.system,
+            "system": [{"type": "text", "text": self.prompt.system,
+                        "cache_control": {"type": "ephemeral"}}],
             "messages": messages,
             "max_tokens": request.options.max_output_tokens,
             # this SDK version takes no temperature: the forced tool keeps the shape
@@ -182,7 +190,7 @@ class AnthropicAdapter:
                 message = self.client.messages.create(
                     **self._params(request, messages),
                     timeout=call_timeout_s(request, self.timeout_s))
-            input_tokens += message.usage.input_tokens or 0
+            input_tokens += _input_tokens(message.usage)
             output_tokens += message.usage.output_tokens or 0
             tool_use = next((b for b in message.content
                              if b.type == "tool_use" and b.name == SCHEMA_NAME), None)
@@ -259,3 +267,9 @@ def _retry_after(response: Any) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def _input_tokens(usage: Any) -> int:
+    """Prompt tokens of a reply: uncached, written to the cache and read from it."""
+    return sum(getattr(usage, name, None) or 0 for name in
+               ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
