@@ -1,7 +1,8 @@
 """A folder tree as a source: every supported file under ``root`` is a document.
 
-- ``external_id`` is the path relative to the root in POSIX form; ``title`` the file name
-  without its extension; ``url`` a ``file://`` URI; ``updated_at`` the file's mtime (UTC).
+- ``external_id`` is the path relative to the root in POSIX form; ``title`` a Markdown
+  file's first heading or an HTML page's ``<title>``, else the file name without its
+  extension; ``url`` a ``file://`` URI; ``updated_at`` the file's mtime (UTC).
 - Access rules come from ``.acl.json`` files, inherited down the tree (``_acl_files.py``).
 - Skipped without a word: hidden files and folders (names starting with "."), which
   includes the ACL files themselves.
@@ -15,7 +16,9 @@ Files come in a stable order: a folder's files by name, then its sub-folders by 
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -87,7 +90,8 @@ class FilesystemConnector:
         except ClearanceError as exc:
             return ConnectorFailure.of(external_id, exc)
         return RawDocument(
-            external_id=external_id, title=path.stem, content=content, mime_type=mime_type,
+            external_id=external_id, title=document_title(path, content, mime_type),
+            content=content, mime_type=mime_type,
             acl=acl, url=path.resolve().as_uri(), updated_at=modified,
         )
 
@@ -112,3 +116,23 @@ class FilesystemConnector:
 
     def _relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+
+_MD_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def document_title(path: Path, content: bytes, mime_type: str) -> str:
+    """The title a reader sees: a Markdown file's first ``#`` heading or an HTML page's
+    ``<title>`` (else its first ``<h1>``), else the file name without its extension."""
+    head = content[:65_536].decode("utf-8", errors="replace")
+    found: str | None = None
+    if mime_type == "text/markdown":
+        match = _MD_HEADING.search(head)
+        found = match.group(1) if match else None
+    elif mime_type == "text/html":
+        match = _HTML_TITLE.search(head)
+        found = html.unescape(_TAG.sub("", match.group(1) or match.group(2))) if match else None
+    title = " ".join((found or "").split())[:300]
+    return title or path.stem

@@ -175,7 +175,7 @@ def test_symlinked_acl_file_is_invalid(tmp_path: Path) -> None:
 
 
 def test_ids_titles_urls_and_times_come_from_the_file(tmp_path: Path) -> None:
-    path = write(tmp_path / "Team Notes" / "Q3 plan.v2.md", "# Plan")
+    path = write(tmp_path / "Team Notes" / "Q3 plan.v2.md", "Plan, no heading")
     os.utime(path, (1_700_000_000, 1_700_000_000))
 
     doc = docs(crawl(tmp_path))["Team Notes/Q3 plan.v2.md"]
@@ -225,3 +225,19 @@ def test_filesystem_connector_is_built_from_source_config(tmp_path: Path) -> Non
     assert [item.external_id for item in connector.documents()] == ["a.txt"]
     with pytest.raises(InputError, match=r"config\.root"):
         create_connector("filesystem", {}, max_bytes=10)
+
+
+def test_titles_come_from_the_document_where_it_names_itself(tmp_path: Path) -> None:
+    from ingest.connectors.filesystem import document_title
+
+    md = "Intro line\n\n# PRJ-ORCA-7 — Status Report ##\n\nBody # not a heading\n".encode()
+    assert document_title(Path("prj-orca-7.md"), md, "text/markdown") == \
+        "PRJ-ORCA-7 — Status Report"
+    page = b"<html><head><title>Travel &amp; Expenses</title></head><h1>Other</h1></html>"
+    assert document_title(Path("t.html"), page, "text/html") == "Travel & Expenses"
+    assert document_title(Path("t.html"), b"<h1>The <b>Austin</b>\n office</h1>",
+                          "text/html") == "The Austin office"
+    assert document_title(Path("notes.md"), b"no heading here", "text/markdown") == "notes"
+    assert document_title(Path("faq.txt"), b"# looks like one", "text/plain") == "faq"
+    assert document_title(Path("bad.md"), b"# \xff\xfe broken", "text/markdown") == \
+        "\ufffd\ufffd broken"

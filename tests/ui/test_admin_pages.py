@@ -20,13 +20,13 @@ def test_admin_denies_a_contractor_a_document_and_their_next_question_no_longer_
         sign_in: SignIn) -> None:
     sam = sign_in(SAM)
     ask(sam, ON_CALL_QUESTION)
-    expect(sam.locator("#result .sources")).to_contain_text("on-call-handbook")
+    expect(sam.locator("#result .sources")).to_contain_text("On-call Handbook")
 
     admin = sign_in(LENA)
     admin.goto("/admin/documents")
     admin.get_by_label("Title or path").fill("on-call")
     admin.get_by_role("button", name="Search").click()
-    admin.get_by_role("button", name=re.compile("on-call-handbook")).click()
+    admin.get_by_role("button", name=re.compile("On-call Handbook")).click()
     inspector = admin.locator("#inspector")
     expect(inspector.locator(".readers")).to_contain_text("sam.ortiz@northwind.example")
 
@@ -49,6 +49,7 @@ def test_admin_denies_a_contractor_a_document_and_their_next_question_no_longer_
     ask(sam, ON_CALL_QUESTION)
     assert "on-call-handbook" not in sam.locator("#result").inner_html()
     assert "on-call-handbook" not in sam.content()
+    assert "On-call Handbook" not in sam.content()
 
 
 @pytest.mark.parametrize("name", ADMIN_PAGES)

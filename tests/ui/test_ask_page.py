@@ -45,7 +45,7 @@ def test_demo_user_sees_the_answer_stream_in_then_a_cited_answer(sign_in: SignIn
     assert streamed == sorted(streamed)  # the text grew as tokens came
     card = page.locator("#result .answer-card")
     expect(card.locator(".cite").first).to_be_visible()
-    expect(card.locator(".sources")).to_contain_text("prj-orca-7-status")
+    expect(card.locator(".sources")).to_contain_text("PRJ-ORCA-7 (Project Orca)")
     expect(card.locator(".sources")).to_contain_text(demo_loader.DEMO_SOURCE)
     expect(page.locator("#status")).to_contain_text("Answer ready")
     shot(page, "ask-answer")
@@ -60,7 +60,7 @@ def test_clicking_a_citation_opens_its_quote_and_escape_closes_it(sign_in: SignI
     marker.click()
     expect(panel).to_be_visible()
     expect(marker).to_have_attribute("aria-expanded", "true")
-    expect(panel.locator(".quote-title")).to_have_text("prj-orca-7-status")
+    expect(panel.locator(".quote-title")).to_have_text("PRJ-ORCA-7 (Project Orca) — Program Status Report")
     expect(panel.locator(".quote-source")).to_contain_text(demo_loader.DEMO_SOURCE)
     quote = panel.locator("blockquote").inner_text()
     source_text = _normalized((demo_loader.DEMO_DIR / "corpus" / ORCA).read_text())
