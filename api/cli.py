@@ -27,7 +27,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Clearance: permission-aware answers from your company's documents.")
 console = Console(stderr=True)
 
-BATCH_DOCUMENTS = 64
+BATCH_DOCUMENTS = 256
+"""Documents per pipeline call: the embedder sorts each call's chunks by length, so bigger
+calls pad less (bench.ingest_speed, 1,500 SciFact docs: 64 -> 0.66 of embed-only
+throughput, 256 -> 0.80, 1,024 -> 0.79)."""
 
 
 def _offline_env() -> None:
