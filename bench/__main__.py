@@ -27,6 +27,7 @@ BENCHMARKS: tuple[str, ...] = (
     "ingest_speed",
     "celery_sync",
     "api_latency",
+    "search_latency",
 )
 """Module names under ``bench/``, run in this order."""
 

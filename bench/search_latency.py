@@ -14,7 +14,9 @@ The server is ``clearance serve`` (one uvicorn worker, embedded Qdrant Edge) wit
 SciFact test claims. Per-step times come from the Server-Timing header (api/timing.py);
 ``client`` is what the client saw beyond the server's own ``app`` time (HTTP on loopback).
 
-    python -m bench.search_latency [--sizes 10000,100000,1000000] [--queries 300]
+    python -m bench.search_latency [--sizes 10000,100000,1000000] [--queries 300] [--keep DIR]
+
+``--keep DIR`` builds each size once under DIR and measures it again on later runs.
 """
 
 from __future__ import annotations
@@ -389,7 +391,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=lambda v: [int(s) for s in v.split(",")],
-                        default=[10_000, 100_000, 1_000_000], help="index sizes in chunks")
+                        default=[10_000, 100_000],
+                        help="index sizes in chunks (default 10000,100000; add 1000000 for the "
+                        "large run: its build takes ~25 min on 2 cores)")
     parser.add_argument("--queries", type=int, default=300, help="queries per client count")
     parser.add_argument("--limit-docs", type=int, default=None, help="first N SciFact docs")
     parser.add_argument("--path", type=Path, default=None,
