@@ -227,11 +227,15 @@ def _prepare_demo(application: FastAPI, services: Services, settings: Settings, 
     table = Table(title=f"Clearance demo on {base}  (embedder on {services.embedder.device})")
     table.add_column("demo user")
     table.add_column("title")
-    table.add_column("query key")
     for user in users:
-        table.add_row(user.id, user.title, user.key)
+        table.add_row(user.id, user.title)
     out = Console()
     out.print(table)
+    # Keys and commands are printed whole (soft_wrap): a wrapped key cannot be pasted.
+    width = max(len(user.id) for user in users)
+    out.print("Query keys, one per demo user:\n" + "\n".join(
+        f"  {user.id:<{width}}  {user.key}" for user in users),
+        soft_wrap=True, highlight=False, markup=False)
     first = users[0]
     admins = ", ".join(u.name or u.id for u in users if u.admin_key) or "nobody"
     out.print(f"""
@@ -248,7 +252,7 @@ Admin key (demo only): {admin_key}
   curl -s {base}/v1/answer -H 'Authorization: Bearer {admin_key}' \\
        -H 'X-On-Behalf-Of: {users[-1].id.removeprefix("user:")}' \\
        -H 'Content-Type: application/json' -d '{{"query": "What is the travel policy?"}}'
-""", highlight=False, markup=False)
+""", highlight=False, markup=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -76,3 +76,29 @@ def test_ingest_through_a_running_server(api: Api) -> None:
 def test_commands_explain_themselves(argv: list[str]) -> None:
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_serve_demo_prints_every_key_and_command_whole_on_a_narrow_terminal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """"Ready-to-paste" means no line break inside a key or a curl command, whatever the
+    terminal's width."""
+    from fastapi import FastAPI
+
+    from api import cli
+    from tests.helpers import hashing_services, settings_for
+
+    monkeypatch.setenv("COLUMNS", "60")
+    settings = settings_for(tmp_path, admin_api_key="ck_admin_for_the_demo_test")
+    services = hashing_services(tmp_path, admin_api_key="ck_admin_for_the_demo_test")
+    try:
+        cli._prepare_demo(FastAPI(), services, settings, host="127.0.0.1", port=8000)
+    finally:
+        services.close()
+    lines = capsys.readouterr().out.splitlines()
+    keys = [line.split()[-1] for line in lines if line.strip().startswith("user:")
+            and line.split()[-1].startswith("ck_")]
+    assert len(keys) >= 10 and all(len(k) > 30 for k in keys)
+    assert any(f"-H 'Authorization: Bearer {keys[0]}'" in line for line in lines)
+    commands = [line for line in lines if line.lstrip().startswith("curl -s http")]
+    assert len(commands) == 3 and all(line.rstrip().endswith("\\") for line in commands)
