@@ -25,11 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.errors import (
-    ModelError,
     ModelOutputInvalid,
-    ModelRateLimited,
-    ModelTimeout,
-    ModelUnavailable,
 )
 
 from ..budget import estimate_tokens, fit_to_budget
@@ -47,7 +43,7 @@ from ..structured import (
     to_result,
 )
 from ..types import AnswerRequest, AnswerResult, Usage
-from ._remote import abstain_first, call_timeout_s
+from ._remote import TranslatedErrors, abstain_first, call_timeout_s
 
 if TYPE_CHECKING:  # importing is free: the SDK loads in warm_up()
     import anthropic
@@ -234,39 +230,9 @@ def _correction(tool_id: str | None, tool_input: Any, error: StructuredOutputErr
     ]
 
 
-class _translated:
-    """Turns the SDK's errors into ours (``raise ... from``), at the edge."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if exc is None or isinstance(exc, ModelError):
-            return
-        import anthropic
-
-        if isinstance(exc, anthropic.APITimeoutError):
-            raise ModelTimeout("The anthropic model did not reply in time "
-                               "(CLEARANCE_MODEL_TIMEOUT_S).") from exc
-        if isinstance(exc, anthropic.RateLimitError):
-            raise ModelRateLimited("The anthropic model is rate limited.",
-                                   retry_after_s=_retry_after(exc.response)) from exc
-        if isinstance(exc, anthropic.APIStatusError):
-            raise ModelUnavailable(f"The anthropic model answered HTTP {exc.status_code}."
-                                   ) from exc
-        if isinstance(exc, anthropic.APIConnectionError):
-            raise ModelUnavailable("The anthropic API cannot be reached "
-                                   "(CLEARANCE_MODEL_BASE_URL).") from exc
-        if isinstance(exc, anthropic.AnthropicError):
-            raise ModelError(f"The anthropic model failed: {type(exc).__name__}.") from exc
-
-
-def _retry_after(response: Any) -> float | None:
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+def _translated() -> TranslatedErrors:
+    return TranslatedErrors("anthropic", sdk="anthropic", base_error="AnthropicError",
+                            unreachable="The anthropic API cannot be reached")
 
 
 def _input_tokens(usage: Any) -> int:

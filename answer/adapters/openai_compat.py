@@ -17,11 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.errors import (
-    ModelError,
     ModelOutputInvalid,
-    ModelRateLimited,
-    ModelTimeout,
-    ModelUnavailable,
 )
 
 from ..budget import estimate_tokens, fit_to_budget
@@ -38,7 +34,7 @@ from ..structured import (
     to_result,
 )
 from ..types import AnswerRequest, AnswerResult, Usage
-from ._remote import abstain_first, call_timeout_s
+from ._remote import TranslatedErrors, abstain_first, call_timeout_s
 
 if TYPE_CHECKING:  # importing is free: the SDK loads in warm_up()
     import httpx2
@@ -197,36 +193,6 @@ class OpenAIAdapter:
                              schema_violations=violations)
 
 
-class _translated:
-    """Turns the SDK's errors into ours (``raise ... from``), at the edge."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if exc is None or isinstance(exc, ModelError):
-            return
-        import openai
-
-        if isinstance(exc, openai.APITimeoutError):
-            raise ModelTimeout("The openai model did not reply in time "
-                               "(CLEARANCE_MODEL_TIMEOUT_S).") from exc
-        if isinstance(exc, openai.RateLimitError):
-            raise ModelRateLimited("The openai model is rate limited.",
-                                   retry_after_s=_retry_after(exc.response)) from exc
-        if isinstance(exc, openai.APIStatusError):
-            raise ModelUnavailable(f"The openai model answered HTTP {exc.status_code}."
-                                   ) from exc
-        if isinstance(exc, openai.APIConnectionError):
-            raise ModelUnavailable("The openai model server cannot be reached "
-                                   "(CLEARANCE_MODEL_BASE_URL).") from exc
-        if isinstance(exc, openai.OpenAIError):
-            raise ModelError(f"The openai model failed: {type(exc).__name__}.") from exc
-
-
-def _retry_after(response: Any) -> float | None:
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+def _translated() -> TranslatedErrors:
+    return TranslatedErrors("openai", sdk="openai", base_error="OpenAIError",
+                            unreachable="The openai model server cannot be reached")
