@@ -99,12 +99,9 @@ def build_corpus(services: Services, *, documents: int, chunks_per_document: int
                 ordinal=ordinal, text=text, title=f"Document {n}", url=None,
                 heading_path=(), acl_allow=frozenset(acl), acl_deny=frozenset(),
                 acl_version=1))
-        rows.append({"id": doc_id, "tenant_id": TENANT, "source_id": source.id,
-                     "external_id": external_id, "title": f"Document {n}",
-                     "mime_type": "text/plain", "content_hash": version,
-                     "acl_allow": list(acl), "acl_deny": [], "acl_version": 1,
-                     "status": DocumentStatus.INDEXED, "needs_retry": False,
-                     "chunk_count": chunks_per_document, "doc_metadata": {}})
+        rows.append(document_row(doc_id, source_id=source.id, external_id=external_id,
+                                 title=f"Document {n}", version=version, acl=acl,
+                                 chunks=chunks_per_document))
         corpus.doc_ids.append(doc_id)
         corpus.acls.append(acl)
         corpus.texts.append(texts)
@@ -127,6 +124,17 @@ def build_corpus(services: Services, *, documents: int, chunks_per_document: int
         optimize()
         corpus.build_s["optimize"] = time.perf_counter() - started
     return corpus
+
+
+def document_row(doc_id: str, *, source_id: str, external_id: str, title: str,
+                 version: str, acl: Sequence[str], chunks: int) -> dict[str, object]:
+    """The SQL row of a bulk-written document: indexed at ``version``, readable by ``acl``
+    (what the SQL re-check compares each hit with)."""
+    return {"id": doc_id, "tenant_id": TENANT, "source_id": source_id,
+            "external_id": external_id, "title": title, "mime_type": "text/plain",
+            "content_hash": version, "acl_allow": list(acl), "acl_deny": [], "acl_version": 1,
+            "status": DocumentStatus.INDEXED, "needs_retry": False, "chunk_count": chunks,
+            "doc_metadata": {}}
 
 
 def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:

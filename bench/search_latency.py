@@ -44,7 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench._data import dataset_dir, write_result
-from bench._synthetic import percentiles
+from bench._synthetic import document_row, percentiles
 
 ADMIN_KEY = "bench-admin-key"
 USER = "reader@bench.test"
@@ -137,7 +137,7 @@ def _write_filler(services: Any, chunks: int, vectors: np.ndarray, texts: list[s
     from sqlalchemy import insert
 
     from core import chunk_id, document_id
-    from core.models import Document, DocumentStatus, Source
+    from core.models import Document, Source
     from index.sparse import encode_document
     from index.store import ChunkPoint
 
@@ -174,11 +174,8 @@ def _write_filler(services: Any, chunks: int, vectors: np.ndarray, texts: list[s
                 doc_id=doc_id, external_id=external_id, content_hash=version,
                 ordinal=ordinal, text=text, title=f"Filler {n}", url=None, heading_path=(),
                 acl_allow=frozenset(acl), acl_deny=frozenset(), acl_version=1))
-        rows.append({"id": doc_id, "tenant_id": TENANT, "source_id": source_id,
-                     "external_id": external_id, "title": f"Filler {n}",
-                     "mime_type": "text/plain", "content_hash": version, "acl_allow": acl,
-                     "acl_deny": [], "acl_version": 1, "status": DocumentStatus.INDEXED,
-                     "needs_retry": False, "chunk_count": count, "doc_metadata": {}})
+        rows.append(document_row(doc_id, source_id=source_id, external_id=external_id,
+                                 title=f"Filler {n}", version=version, acl=acl, chunks=count))
         if len(points) >= BATCH:
             services.store.upsert(points)
             written += len(points)
