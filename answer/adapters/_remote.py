@@ -1,5 +1,6 @@
-"""What the SDK adapters share: the abstention check before any token is spent, the call
-timeout within the answer's deadline, and the translation of SDK errors into ours."""
+"""What the SDK adapters share: their settings and lazily built client, the abstention check
+before any token is spent, the budget and redaction before a call, the call timeout within
+the answer's deadline, and the translation of SDK errors into ours."""
 
 from __future__ import annotations
 
@@ -9,11 +10,77 @@ from typing import Any
 from core.errors import ModelError, ModelRateLimited, ModelTimeout, ModelUnavailable
 
 from ..abstain import abstained_result, abstention_reason
+from ..budget import estimate_tokens, fit_to_budget
 from ..gateway import remaining_s
+from ..prompts import Prompt, answer_prompt
+from ..redact import Redaction, redact_request
 from ..types import AnswerRequest, AnswerResult
 
 MIN_CALL_S = 0.05
 """Under this much time left, a provider call is not worth starting."""
+
+
+class RemoteAdapter:
+    """The part of an SDK adapter that does not depend on the provider. A subclass sets
+    ``kind`` and gives ``_new_client`` (the SDK client, built on first use), ``_messages``
+    (the conversation for a request) and ``_complete`` (the call and its corrective retry)."""
+
+    kind: str
+    can_stream = True
+    supports_schema = True
+
+    def __init__(self, *, model: str, api_key: str | None = None, base_url: str | None = None,
+                 timeout_s: float = 10.0, min_evidence: float = 0.0,
+                 max_input_tokens: int = 6000, redact_pii: bool = True,
+                 http_client: Any = None, prompt: Prompt | None = None) -> None:
+        if not model:
+            raise ValueError(f"The {self.kind} adapter needs a model name "
+                             "(CLEARANCE_MODEL_NAME).")
+        self.model = model
+        self.api_key = api_key
+        self.base_url = base_url
+        self.timeout_s = timeout_s
+        self.min_evidence = min_evidence
+        self.max_input_tokens = max_input_tokens
+        self.redact_pii = redact_pii
+        self.http_client = http_client
+        self.prompt = prompt or answer_prompt()
+        self._client: Any = None
+
+    def _new_client(self) -> Any:
+        raise NotImplementedError
+
+    def _messages(self, request: AnswerRequest) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _complete(self, request: AnswerRequest, messages: list[dict[str, Any]], *,
+                  violations: int) -> AnswerResult:
+        raise NotImplementedError
+
+    def warm_up(self) -> None:
+        if self._client is None:
+            self._client = self._new_client()
+
+    @property
+    def client(self) -> Any:
+        self.warm_up()
+        return self._client
+
+    def generate(self, request: AnswerRequest) -> AnswerResult:
+        abstained = abstain_first(request, kind=self.kind, min_evidence=self.min_evidence)
+        if abstained is not None:
+            return abstained
+        request, redaction = self._prepared(request)
+        result = self._complete(request, self._messages(request), violations=0)
+        return redaction.restore_result(result)
+
+    def _prepared(self, request: AnswerRequest) -> tuple[AnswerRequest, Redaction]:
+        """Within the token budget, and with PII replaced when ``redact_pii`` is on."""
+        request = fit_to_budget(request, max_input_tokens=self.max_input_tokens,
+                                fixed_tokens=estimate_tokens(self.prompt.system))
+        if not self.redact_pii:
+            return request, Redaction()
+        return redact_request(request)
 
 
 def abstain_first(request: AnswerRequest, *, kind: str, min_evidence: float,

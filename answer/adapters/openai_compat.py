@@ -20,10 +20,8 @@ from core.errors import (
     ModelOutputInvalid,
 )
 
-from ..budget import estimate_tokens, fit_to_budget
 from ..gateway import TokenStream
-from ..prompts import Prompt, answer_prompt
-from ..redact import Redaction, RestoringStream, redact_request
+from ..redact import RestoringStream
 from ..structured import (
     ANSWER_SCHEMA,
     SCHEMA_NAME,
@@ -34,61 +32,25 @@ from ..structured import (
     to_result,
 )
 from ..types import AnswerRequest, AnswerResult, Usage
-from ._remote import TranslatedErrors, abstain_first, call_timeout_s
+from ._remote import RemoteAdapter, TranslatedErrors, abstain_first, call_timeout_s
 
 if TYPE_CHECKING:  # importing is free: the SDK loads in warm_up()
-    import httpx2
     import openai
 
 __all__ = ["OpenAIAdapter"]
 
 
-class OpenAIAdapter:
+class OpenAIAdapter(RemoteAdapter):
     kind = "openai"
-    can_stream = True
-    supports_schema = True
 
-    def __init__(self, *, model: str, base_url: str | None = None, api_key: str | None = None,
-                 timeout_s: float = 10.0, min_evidence: float = 0.0,
-                 max_input_tokens: int = 6000, redact_pii: bool = True,
-                 http_client: httpx2.Client | None = None,
-                 prompt: Prompt | None = None) -> None:
-        if not model:
-            raise ValueError("The openai adapter needs a model name (CLEARANCE_MODEL_NAME).")
-        self.model = model
-        self.base_url = base_url
-        self.api_key = api_key
-        self.timeout_s = timeout_s
-        self.min_evidence = min_evidence
-        self.max_input_tokens = max_input_tokens
-        self.redact_pii = redact_pii
-        self.http_client = http_client
-        self.prompt = prompt or answer_prompt()
-        self._client: openai.OpenAI | None = None
+    def _new_client(self) -> openai.OpenAI:
+        import openai
 
-    def warm_up(self) -> None:
-        if self._client is None:
-            import openai
-
-            self._client = openai.OpenAI(
-                api_key=self.api_key or "not-needed", base_url=self.base_url,
-                timeout=self.timeout_s, max_retries=0, http_client=self.http_client)
-
-    @property
-    def client(self) -> openai.OpenAI:
-        self.warm_up()
-        assert self._client is not None
-        return self._client
+        return openai.OpenAI(
+            api_key=self.api_key or "not-needed", base_url=self.base_url,
+            timeout=self.timeout_s, max_retries=0, http_client=self.http_client)
 
     # --- the adapter --------------------------------------------------------------
-
-    def generate(self, request: AnswerRequest) -> AnswerResult:
-        abstained = abstain_first(request, kind=self.kind, min_evidence=self.min_evidence)
-        if abstained is not None:
-            return abstained
-        request, redaction = self._prepared(request)
-        result = self._complete(request, self._messages(request), violations=0)
-        return redaction.restore_result(result)
 
     def stream(self, request: AnswerRequest) -> TokenStream:
         """Yields the answer text as it arrives; returns the validated result."""
@@ -136,14 +98,6 @@ class OpenAIAdapter:
             prompt_version=self.prompt.version))
 
     # --- helpers ------------------------------------------------------------------
-
-    def _prepared(self, request: AnswerRequest) -> tuple[AnswerRequest, Redaction]:
-        """Within the token budget, and with PII replaced when ``redact_pii`` is on."""
-        request = fit_to_budget(request, max_input_tokens=self.max_input_tokens,
-                                fixed_tokens=estimate_tokens(self.prompt.system))
-        if not self.redact_pii:
-            return request, Redaction()
-        return redact_request(request)
 
     def _messages(self, request: AnswerRequest) -> list[dict[str, Any]]:
         return [{"role": "system", "content": self.prompt.system},
