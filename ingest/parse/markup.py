@@ -7,6 +7,8 @@ reported the same way as for plain text. Language detection is switched off
 
 from __future__ import annotations
 
+import importlib
+
 from core.errors import DocumentUnparseable
 from core.types import Element
 
@@ -15,31 +17,30 @@ from ._offline import prepare_unstructured
 from ._text import decode_text
 
 
-class MarkdownParser:
+class _MarkupParser:
+    """Decode, then one unstructured partition function (imported on first use)."""
+
+    name: str
+    module: str
+    function: str
+
     def parse(self, content: bytes, *, mime_type: str) -> list[Element]:
         text = decode_text(content, mime_type=mime_type)
         if not text.strip():
             return []
         prepare_unstructured()
-        from unstructured.partition.md import partition_md
-
+        partition = getattr(importlib.import_module(self.module), self.function)
         try:
-            found = partition_md(text=text, languages=[""])
+            found = partition(text=text, languages=[""])
         except Exception as exc:
-            raise DocumentUnparseable(f"could not parse Markdown ({type(exc).__name__})") from exc
+            raise DocumentUnparseable(
+                f"could not parse {self.name} ({type(exc).__name__})") from exc
         return to_elements(found)
 
 
-class HtmlParser:
-    def parse(self, content: bytes, *, mime_type: str) -> list[Element]:
-        text = decode_text(content, mime_type=mime_type)
-        if not text.strip():
-            return []
-        prepare_unstructured()
-        from unstructured.partition.html import partition_html
+class MarkdownParser(_MarkupParser):
+    name, module, function = "Markdown", "unstructured.partition.md", "partition_md"
 
-        try:
-            found = partition_html(text=text, languages=[""])
-        except Exception as exc:
-            raise DocumentUnparseable(f"could not parse HTML ({type(exc).__name__})") from exc
-        return to_elements(found)
+
+class HtmlParser(_MarkupParser):
+    name, module, function = "HTML", "unstructured.partition.html", "partition_html"
