@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from acl import bump_acl_epoch
 from core import Acl, RawDocument
+from core.db import lock_for_writing, rows_for_update
 from core.models import Document, DocumentStatus, Source, SyncRun, SyncRunStatus
 
 from .pipeline import IngestOutcome, push_acl
@@ -150,8 +151,10 @@ def enforce_permission_grace(services: Services, *, source_id: str,
             return True
         if not health.stale(now):
             return False
+        lock_for_writing(session)
         rows = list(session.scalars(select(Document).where(
-            Document.source_id == source.id, Document.status != DocumentStatus.DELETED)))
+            Document.source_id == source.id, Document.status != DocumentStatus.DELETED,
+        ).order_by(Document.id).with_for_update()))
         pushes = _close_rows(session, source.tenant_id, rows)
         stamp = utc_now()  # the row orders against runs, which use the real clock
         session.add(SyncRun(
@@ -206,8 +209,8 @@ def close_documents(services: Services, *, doc_ids: Iterable[str]) -> int:
     if not ids:
         return 0
     with services.sessions() as session, session.begin():
-        rows = list(session.scalars(select(Document).where(
-            Document.id.in_(ids), Document.status != DocumentStatus.DELETED)))
+        rows = [row for row in rows_for_update(session, Document, ids).values()
+                if row.status != DocumentStatus.DELETED]
         by_tenant: dict[str, list[Document]] = {}
         for row in rows:
             by_tenant.setdefault(row.tenant_id, []).append(row)

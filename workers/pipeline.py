@@ -15,18 +15,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acl import bump_acl_epoch, ensure_tenant
 from core import Acl, Chunk, RawDocument, chunk_id, document_id
+from core.db import rows_for_update
 from core.errors import ClearanceError, NotFound
 from core.models import Document, DocumentStatus
 from index.sparse import encode_document
-from index.store import ChunkPoint
+from index.store import ChunkPoint, SparseVector
 from ingest import chunk_elements, embedding_text, keyword_text, parse_document
 
 from .services import Services
@@ -66,6 +67,9 @@ class _Plan:
     outcome: IngestOutcome | None = None
     chunks: list[Chunk] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    """What the embedder sees, per chunk."""
+    keywords: list[SparseVector] = field(default_factory=list)
+    """The BM25 vector, per chunk (made while preparing, off the embedding's path)."""
 
 
 def version_hash(raw: RawDocument) -> str:
@@ -83,6 +87,38 @@ def ingest_documents(services: Services, raws: Iterable[RawDocument], *, tenant:
                      ) -> list[IngestOutcome]:
     """Ingest a batch; each document succeeds or fails on its own. SQL is written once
     per phase for the whole batch and the embedder sees all its chunks at once."""
+    plans = _plan_batch(services, raws, tenant=tenant, source_id=source_id,
+                        checkpoint=checkpoint)
+    return _finish_batch(services, plans, tenant=tenant, source_id=source_id,
+                         checkpoint=checkpoint)
+
+
+def ingest_batches(services: Services, batches: Iterable[Sequence[RawDocument]], *,
+                   tenant: str, source_id: str) -> Iterator[list[IngestOutcome]]:
+    """``ingest_documents`` for each batch in turn, the outcomes of each yielded in order,
+    with the next batch marked, parsed and chunked on a second thread while this one is
+    embedded and written: the model (which releases the GIL) waits on nothing but itself.
+
+    The two stages may touch the same document only as two calls of ``ingest_documents``
+    may (a document sent twice): the later one wins, as the pipeline already guarantees.
+    """
+    def plan(raws: Sequence[RawDocument]) -> list[_Plan]:
+        return _plan_batch(services, raws, tenant=tenant, source_id=source_id)
+
+    iterator = iter(batches)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-prepare") as pool:
+        first = next(iterator, None)
+        pending = pool.submit(plan, first) if first is not None else None
+        while pending is not None:
+            plans = pending.result()
+            following = next(iterator, None)
+            pending = pool.submit(plan, following) if following is not None else None
+            yield _finish_batch(services, plans, tenant=tenant, source_id=source_id)
+
+
+def _plan_batch(services: Services, raws: Iterable[RawDocument], *, tenant: str,
+                source_id: str, checkpoint: Checkpoint = _no_checkpoint) -> list[_Plan]:
+    """Mark the batch, finish what needs no embedding, parse and chunk the rest."""
     plans = _mark(services, list(raws), tenant=tenant, source_id=source_id)
     for plan in plans:
         if plan.outcome is not None and plan.outcome.status in {"acl_updated", "repaired"}:
@@ -91,7 +127,13 @@ def ingest_documents(services: Services, raws: Iterable[RawDocument], *, tenant:
     todo = [p for p in plans if p.outcome is None]
     _prepare(services, todo)
     _record_failures(services, [p for p in todo if p.outcome is not None])
-    ready = [p for p in todo if p.outcome is None]
+    return plans
+
+
+def _finish_batch(services: Services, plans: list[_Plan], *, tenant: str, source_id: str,
+                  checkpoint: Checkpoint = _no_checkpoint) -> list[IngestOutcome]:
+    """Embed, write and swap in what ``_plan_batch`` prepared; every document's outcome."""
+    ready = [p for p in plans if p.outcome is None]
     if ready:
         _write_and_swap(services, ready, tenant=tenant, source_id=source_id,
                         checkpoint=checkpoint)
@@ -105,8 +147,8 @@ def _mark(services: Services, raws: list[RawDocument], *, tenant: str, source_id
     plans: list[_Plan] = []
     with services.sessions() as session, session.begin():
         ensure_tenant(session, tenant)
-        ids = {document_id(source_id, r.external_id) for r in raws}
-        rows = {r.id: r for r in session.scalars(select(Document).where(Document.id.in_(ids)))}
+        rows = rows_for_update(session, Document,
+                               {document_id(source_id, r.external_id) for r in raws})
         for raw in raws:
             doc_id, version, acl = document_id(source_id, raw.external_id), \
                 version_hash(raw), _effective_acl(raw)
@@ -163,6 +205,8 @@ def _prepare(services: Services, plans: list[_Plan]) -> None:
             plan.outcome = _failed(plan, exc.code, exc.message)
             continue
         plan.texts = [embedding_text(c, title=plan.raw.title) for c in plan.chunks]
+        plan.keywords = [encode_document(keyword_text(c, title=plan.raw.title))
+                         for c in plan.chunks]
 
 
 def _write_and_swap(services: Services, plans: list[_Plan], *, tenant: str, source_id: str,
@@ -171,8 +215,8 @@ def _write_and_swap(services: Services, plans: list[_Plan], *, tenant: str, sour
     points: list[ChunkPoint] = []
     offset = 0
     for plan in plans:
-        for chunk in plan.chunks:
-            points.append(_point(plan, chunk, vectors[offset], tenant=tenant,
+        for chunk, keywords in zip(plan.chunks, plan.keywords, strict=True):
+            points.append(_point(plan, chunk, vectors[offset], keywords, tenant=tenant,
                                  source_id=source_id))
             offset += 1
     try:
@@ -196,8 +240,7 @@ def _write_and_swap(services: Services, plans: list[_Plan], *, tenant: str, sour
 def _activate(services: Services, plans: list[_Plan], *, tenant: str) -> None:
     """One commit makes every new version the active one (DESIGN.md's atomic swap)."""
     with services.sessions() as session, session.begin():
-        rows = {r.id: r for r in session.scalars(
-            select(Document).where(Document.id.in_([p.doc_id for p in plans])))}
+        rows = rows_for_update(session, Document, {p.doc_id for p in plans})
         bump = False
         for plan in plans:
             row = rows.get(plan.doc_id)
@@ -240,17 +283,17 @@ def _drop_old_points(services: Services, *, tenant: str, doc_ids: Sequence[str],
     if not done:
         return
     with services.sessions() as session, session.begin():
-        for row in session.scalars(select(Document).where(Document.id.in_(done))):
+        for row in rows_for_update(session, Document, done).values():
             if row.content_hash == keep[row.id] and row.pending_content_hash is None:
                 row.needs_retry = False
 
 
-def _point(plan: _Plan, chunk: Chunk, vector: list[float], *, tenant: str,
-           source_id: str) -> ChunkPoint:
+def _point(plan: _Plan, chunk: Chunk, vector: list[float], keywords: SparseVector, *,
+           tenant: str, source_id: str) -> ChunkPoint:
     raw = plan.raw
     return ChunkPoint(
         id=chunk_id(chunk.doc_id, plan.version, chunk.ordinal), dense=vector,
-        sparse=encode_document(keyword_text(chunk, title=raw.title)),
+        sparse=keywords,
         tenant=tenant, source_id=source_id,
         doc_id=chunk.doc_id, external_id=raw.external_id, content_hash=plan.version,
         ordinal=chunk.ordinal, text=chunk.text, title=raw.title, url=raw.url,
@@ -272,8 +315,7 @@ def _record_failures(services: Services, plans: Sequence[_Plan], *, retry: bool 
     if not plans:
         return
     with services.sessions() as session, session.begin():
-        rows = {r.id: r for r in session.scalars(
-            select(Document).where(Document.id.in_([p.doc_id for p in plans])))}
+        rows = rows_for_update(session, Document, {p.doc_id for p in plans})
         for plan in plans:
             row, outcome = rows.get(plan.doc_id), plan.outcome
             if row is None or outcome is None or row.pending_content_hash != plan.version:
@@ -312,7 +354,7 @@ def push_acl(services: Services, *, tenant: str, doc_id: str, acl: Acl,
                                                         "error": type(exc).__name__})
         return
     with services.sessions() as session, session.begin():
-        current = session.get(Document, doc_id)
+        current = rows_for_update(session, Document, [doc_id]).get(doc_id)
         if current is not None and current.acl_version == acl_version:
             current.needs_retry = current.pending_content_hash is not None
         elif current is not None:  # a newer ACL committed meanwhile and its push may have
@@ -322,7 +364,7 @@ def push_acl(services: Services, *, tenant: str, doc_id: str, acl: Acl,
 def set_document_acl(services: Services, *, tenant: str, doc_id: str, acl: Acl) -> Document:
     """Commit the new ACL to SQL first (new acl_version, epoch bumped), then the payloads."""
     with services.sessions() as session, session.begin():
-        row = session.get(Document, doc_id)
+        row = rows_for_update(session, Document, [doc_id]).get(doc_id)
         if row is None or row.tenant_id != tenant or row.status == DocumentStatus.DELETED:
             raise NotFound("document not found")
         if _acl_of(row) != acl:
@@ -335,7 +377,7 @@ def set_document_acl(services: Services, *, tenant: str, doc_id: str, acl: Acl) 
 def delete_document(services: Services, *, tenant: str, doc_id: str) -> None:
     """Invisible from the SQL commit on (no active version); then the points go."""
     with services.sessions() as session, session.begin():
-        row = session.get(Document, doc_id)
+        row = rows_for_update(session, Document, [doc_id]).get(doc_id)
         if row is None or row.tenant_id != tenant or row.status == DocumentStatus.DELETED:
             raise NotFound("document not found")
         row.status = DocumentStatus.DELETED
@@ -349,6 +391,6 @@ def delete_document(services: Services, *, tenant: str, doc_id: str) -> None:
         log.warning("points not deleted", extra={"doc_id": doc_id, "error": type(exc).__name__})
         return
     with services.sessions() as session, session.begin():
-        current = session.get(Document, doc_id)
+        current = rows_for_update(session, Document, [doc_id]).get(doc_id)
         if current is not None and current.status == DocumentStatus.DELETED:
             current.needs_retry = False

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from core.db import rows_for_update
 from core.models import Document, DocumentStatus
 
 from .services import Services
@@ -100,7 +101,7 @@ def _settle(services: Services, target: _Target) -> _Target | None:
     """Clear ``needs_retry`` if the row is still what we pushed; else return it as it is
     now (marked again: an older push may have landed after a newer one)."""
     with services.sessions() as session, session.begin():
-        row = session.get(Document, target.doc_id)
+        row = rows_for_update(session, Document, [target.doc_id]).get(target.doc_id)
         if row is None:
             return None
         if row.pending_content_hash is not None:

@@ -16,7 +16,12 @@ from core.models import Document
 from index.embed import HashingEmbedder
 from retrieval import Retriever
 from tests.helpers import hashing_services, text_doc
-from workers.pipeline import delete_document, ingest_documents, set_document_acl
+from workers.pipeline import (
+    delete_document,
+    ingest_batches,
+    ingest_documents,
+    set_document_acl,
+)
 from workers.services import Services, build_services
 from workers.sources import get_or_create_source
 
@@ -101,6 +106,36 @@ def test_a_changed_document_replaces_its_old_version(services: Services,
     assert visible_versions(services, second.doc_id) == {current.content_hash}
     assert services.store.count(tenant="default", doc_id=second.doc_id) == second.chunks
     assert not current.needs_retry
+
+
+def test_pipelined_batches_yield_in_order_and_the_later_version_wins(
+        services: Services, source_id: str) -> None:
+    """``ingest_batches`` prepares batch n+1 while batch n embeds: a bad document still
+    fails alone, and a document sent in two consecutive batches ends as the later one."""
+    batches = [
+        [text_doc("travel", V1), text_doc("leave", "Leave policy: twenty-five days.")],
+        [text_doc("travel", V2), RawDocument("empty.txt", "Empty", b"", "text/plain",
+                                             Acl.of(["everyone"]))],
+        [text_doc("expenses", "Expense policy: receipts within thirty days.")],
+    ]
+    results = list(ingest_batches(services, iter(batches), tenant="default",
+                                  source_id=source_id))
+    assert [[o.external_id for o in outcomes] for outcomes in results] == [
+        ["travel", "leave"], ["travel", "empty.txt"], ["expenses"]]
+    statuses = {(i, o.external_id): o.status for i, r in enumerate(results) for o in r}
+    assert statuses[(0, "travel")] in {"indexed", "superseded"}
+    assert statuses[(1, "travel")] == "indexed" and statuses[(1, "empty.txt")] == "failed"
+    assert statuses[(0, "leave")] == statuses[(2, "expenses")] == "indexed"
+    travel = row(services, results[1][0].doc_id)
+    assert visible_versions(services, travel.id) == {travel.content_hash}
+    assert "business" in " ".join(
+        h.text for h in Retriever(store=services.store, embedder=services.embedder,
+                                  sessions=services.sessions).search(
+            "travel policy", entitlements=EVERYBODY, top_k=5).hits if h.doc_id == travel.id)
+
+
+def test_pipelined_batches_of_nothing_yield_nothing(services: Services, source_id: str) -> None:
+    assert list(ingest_batches(services, iter([]), tenant="default", source_id=source_id)) == []
 
 
 class Crash(Exception):
