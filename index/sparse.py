@@ -95,12 +95,11 @@ def tokenize(text: str) -> list[str]:
         w for w in _TOKEN.findall(normalised)
         if w not in STOPWORDS and len(w) <= MAX_TOKEN_CHARS
     ]
-    stemmer = _stemmer()
-    return [w if _has_digit(w) else stemmer.stemWord(w) for w in words]
+    stems = iter(_stemmer().stemWords([w for w in words if not _DIGIT.search(w)]))
+    return [w if _DIGIT.search(w) else next(stems) for w in words]
 
 
-def _has_digit(word: str) -> bool:
-    return any(ch.isdigit() for ch in word)
+_DIGIT = re.compile(r"\d")
 
 
 def term_index(term: str) -> int:
@@ -126,7 +125,9 @@ class Bm25Encoder:
         if not terms:
             return SparseVector(indices=(), values=())
         length_norm = self.k1 * (1.0 - self.b + self.b * len(terms) / self.avg_doc_terms)
-        frequencies: Counter[int] = Counter(term_index(t) for t in terms)
+        frequencies: Counter[int] = Counter()
+        for term, count in Counter(terms).items():  # hash each distinct term once
+            frequencies[term_index(term)] += count
         indices = tuple(sorted(frequencies))
         values = tuple(
             frequencies[i] * (self.k1 + 1.0) / (frequencies[i] + length_norm) for i in indices
