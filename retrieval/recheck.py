@@ -9,7 +9,7 @@ check makes that lag harmless — a stale index can never leak.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,3 +51,34 @@ def verify_hits(session: Session, hits: Sequence[Hit], *, entitlements: Entitlem
             continue
         kept.append(hit)
     return kept
+
+
+def verified_prefix(hits: Sequence[Hit], check: Callable[[Sequence[Hit]], list[Hit]], *,
+                    need: int, by_document: bool) -> list[Hit]:
+    """``check`` (the re-check) applied to the best of ``hits`` only: slices of them, each
+    twice as wide as the last, until ``need`` documents (``by_document``) or chunks have
+    passed. What passed is a prefix of what checking every hit would pass, so its first
+    ``need`` documents (or chunks) are the same: a search re-checks a handful of rows,
+    not every candidate the legs returned."""
+    passed: list[Hit] = []
+    seen: set[str] = set()
+    start, want = 0, need
+    while start < len(hits) and len(seen if by_document else passed) < need:
+        end = _slice_end(hits, start, want, by_document=by_document)
+        for hit in check(hits[start:end]):
+            passed.append(hit)
+            seen.add(hit.doc_id)
+        start, want = end, want * 2
+    return passed
+
+
+def _slice_end(hits: Sequence[Hit], start: int, want: int, *, by_document: bool) -> int:
+    """The end of the slice from ``start`` holding ``want`` documents (or chunks)."""
+    if not by_document:
+        return min(len(hits), start + want)
+    documents: set[str] = set()
+    for index in range(start, len(hits)):
+        documents.add(hits[index].doc_id)
+        if len(documents) > want:
+            return index
+    return len(hits)

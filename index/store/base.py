@@ -66,6 +66,11 @@ class StoreQuery:
     rrf_k: int = 60
     prefetch_limit: int | None = None
     """Candidates per leg before fusion (default: 4 × top_k, at least 50)."""
+    keys_only: bool = False
+    """Hits carry only what ranking and the SQL re-check read (``payload.KEY_FIELDS``):
+    their text, title and the rest come later, from ``VectorStore.fill``, for the few
+    hits shown. At 100k chunks a search with keys-only legs ran 0.3-0.5 ms faster (engine
+    p50 ~7.0 against ~7.4 ms, in-process, alternating runs)."""
 
     @property
     def mode(self) -> Literal["dense", "keyword", "hybrid"]:
@@ -96,6 +101,11 @@ class VectorStore(Protocol):
 
     def search(self, query: StoreQuery, *, entitlements: Entitlements,
                filters: SearchFilters | None = None, top_k: int = 10) -> list[Hit]: ...
+
+    def fill(self, hits: Sequence[Hit]) -> list[Hit]:
+        """``hits`` (from a ``keys_only`` search) with their whole payloads, in order and
+        with their scores; a hit whose point is gone meanwhile is left out. Only ids that a
+        filtered search returned may be passed here: it applies no filter itself."""
 
     def count(self, *, tenant: str, doc_id: str | None = None) -> int:
         """Points of a tenant (or of one document). For operators and tests, not callers."""

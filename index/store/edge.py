@@ -29,7 +29,7 @@ from core.errors import StoreLocked, StoreUnavailable
 
 from .base import DENSE_VECTOR, KEYWORD_VECTOR, ChunkPoint, SearchFilters, SparseVector, StoreQuery
 from .filters import FieldMatch, FilterSpec, document_filter, tenant_filter
-from .payload import KEYWORD_INDEXES, TENANT_FIELD, acl_payload, hit_of, payload_of
+from .payload import KEYWORD_INDEXES, TENANT_FIELD, acl_payload, filled, hit_of, payload_of
 from .plan import SearchPlan, plan_search
 
 UPSERT_BATCH = 512
@@ -131,6 +131,13 @@ class EdgeStore:
             points = self._require().query(request)
         return [hit_of(p.id, p.score, p.payload) for p in points]
 
+    def fill(self, hits: Sequence[Hit]) -> list[Hit]:
+        if not hits:
+            return []
+        with self._engine("retrieve"):
+            records = self._require().retrieve([h.chunk_id for h in hits], True, False)
+        return filled(hits, {str(r.id): r.payload for r in records})
+
     def count(self, *, tenant: str, doc_id: str | None = None) -> int:
         spec = tenant_filter(tenant) if doc_id is None else document_filter(tenant, doc_id)
         with self._engine("count"):
@@ -227,12 +234,12 @@ def _request(plan: SearchPlan) -> qe.QueryRequest:
         assert plan.dense is not None
         dense = qe.Query.Nearest(plan.dense, using=DENSE_VECTOR)
         return qe.QueryRequest(limit=plan.top_k, query=dense, filter=where,
-                               with_payload=True, with_vector=False)
+                               with_payload=plan.payload, with_vector=False)
     assert plan.sparse is not None
     sparse = qe.Query.Nearest(_sparse(plan.sparse), using=KEYWORD_VECTOR)
     if plan.mode == "keyword":
         return qe.QueryRequest(limit=plan.top_k, query=sparse, filter=where, params=idf,
-                               with_payload=True, with_vector=False)
+                               with_payload=plan.payload, with_vector=False)
     assert plan.dense is not None
     legs = [
         qe.Prefetch(limit=plan.leg_limit, query=qe.Query.Nearest(plan.dense, using=DENSE_VECTOR),
@@ -242,4 +249,4 @@ def _request(plan: SearchPlan) -> qe.QueryRequest:
     fusion = qe.Fusion.Rrf(k=plan.rrf_k)
     return qe.QueryRequest(limit=plan.top_k, prefetches=legs,
                            query=fusion,  # type: ignore[arg-type]  # stub omits Fusion.Rrf
-                           filter=where, with_payload=True, with_vector=False)
+                           filter=where, with_payload=plan.payload, with_vector=False)

@@ -7,7 +7,7 @@ One layout means a hit looks the same whichever engine returned it, and the filt
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core import Hit
@@ -20,6 +20,8 @@ KEYWORD_INDEXES: tuple[str, ...] = (
 """Keyword payload indexes besides ``tenant`` (which is indexed with ``is_tenant=True``):
 every field the ACL, document and caller filters match on."""
 TENANT_FIELD = "tenant"
+KEY_FIELDS: tuple[str, ...] = ("doc_id", "content_hash", "acl_version")
+"""What a ``keys_only`` hit carries: enough to fuse, group per document and re-check."""
 
 
 def payload_of(point: ChunkPoint) -> dict[str, Any]:
@@ -48,6 +50,13 @@ def acl_payload(*, allow: frozenset[str], deny: frozenset[str], acl_version: int
                 ) -> dict[str, Any]:
     """The fields ``set_acl`` rewrites in place, shaped as ``payload_of`` writes them."""
     return {"acl_allow": sorted(allow), "acl_deny": sorted(deny), "acl_version": acl_version}
+
+
+def filled(hits: Sequence[Hit], payloads: Mapping[str, Mapping[str, Any] | None],
+           ) -> list[Hit]:
+    """``VectorStore.fill``'s result from the payloads found by id (stores share it)."""
+    return [hit_of(h.chunk_id, h.score, payloads[h.chunk_id]) for h in hits
+            if payloads.get(h.chunk_id) is not None]
 
 
 def hit_of(point_id: object, score: float, payload: Mapping[str, Any] | None) -> Hit:

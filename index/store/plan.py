@@ -13,6 +13,7 @@ from core import Entitlements
 
 from .base import SearchFilters, SparseVector, StoreQuery
 from .filters import FilterSpec, acl_filter
+from .payload import KEY_FIELDS
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class SearchPlan:
     """
     leg_limit: int
     """Candidates per leg before fusion."""
+    payload: bool | list[str]
+    """What each hit carries: everything, or the fields ``StoreQuery.keys_only`` names."""
     top_k: int
     rrf_k: int
 
@@ -58,6 +61,7 @@ def plan_search(query: StoreQuery, *, entitlements: Entitlements,
         filter=acl_filter(entitlements, filters),
         idf_corpus=acl_filter(entitlements),
         leg_limit=leg_limit,
+        payload=list(KEY_FIELDS) if query.keys_only else True,
         top_k=top_k,
         rrf_k=query.rrf_k,
     )

@@ -32,7 +32,7 @@ from core.errors import StoreUnavailable
 
 from .base import DENSE_VECTOR, KEYWORD_VECTOR, ChunkPoint, SearchFilters, SparseVector, StoreQuery
 from .filters import FieldMatch, FilterSpec, document_filter, tenant_filter
-from .payload import KEYWORD_INDEXES, TENANT_FIELD, acl_payload, hit_of, payload_of
+from .payload import KEYWORD_INDEXES, TENANT_FIELD, acl_payload, filled, hit_of, payload_of
 from .plan import SearchPlan, plan_search
 
 MIN_SERVER_VERSION = (1, 19)
@@ -123,6 +123,14 @@ class QdrantServerStore:
             response = self._query(plan)
         return [hit_of(p.id, p.score, p.payload) for p in response.points]
 
+    def fill(self, hits: Sequence[Hit]) -> list[Hit]:
+        if not hits:
+            return []
+        with self._remote("retrieve"):
+            records = self.client.retrieve(self.collection, ids=[h.chunk_id for h in hits],
+                                           with_payload=True, with_vectors=False)
+        return filled(hits, {str(r.id): r.payload for r in records})
+
     def count(self, *, tenant: str, doc_id: str | None = None) -> int:
         spec = tenant_filter(tenant) if doc_id is None else document_filter(tenant, doc_id)
         with self._remote("count"):
@@ -171,13 +179,13 @@ class QdrantServerStore:
             assert plan.dense is not None
             return self.client.query_points(
                 self.collection, query=plan.dense, using=DENSE_VECTOR, query_filter=where,
-                limit=plan.top_k, with_payload=True, with_vectors=False)
+                limit=plan.top_k, with_payload=plan.payload, with_vectors=False)
         assert plan.sparse is not None
         sparse = _sparse(plan.sparse)
         if plan.mode == "keyword":
             return self.client.query_points(
                 self.collection, query=sparse, using=KEYWORD_VECTOR, query_filter=where,
-                search_params=idf, limit=plan.top_k, with_payload=True, with_vectors=False)
+                search_params=idf, limit=plan.top_k, with_payload=plan.payload, with_vectors=False)
         assert plan.dense is not None
         legs = [
             qm.Prefetch(query=plan.dense, using=DENSE_VECTOR, filter=where, limit=plan.leg_limit),
@@ -186,7 +194,7 @@ class QdrantServerStore:
         ]
         return self.client.query_points(
             self.collection, prefetch=legs, query=qm.RrfQuery(rrf=qm.Rrf(k=plan.rrf_k)),
-            query_filter=where, limit=plan.top_k, with_payload=True, with_vectors=False)
+            query_filter=where, limit=plan.top_k, with_payload=plan.payload, with_vectors=False)
 
     @contextmanager
     def _remote(self, action: str) -> Iterator[None]:

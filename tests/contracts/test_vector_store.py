@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -281,6 +282,36 @@ def test_hit_carries_the_chunk_payload(store: VectorStore) -> None:
     assert hit.heading_path == ("Handbook", "guide")
     assert dict(hit.metadata) == {"space": "ops"}
     assert hit.snippet == "" and hit.score > 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_keys_only_hits_rank_alike_and_fill_gives_them_their_payloads(
+        store: VectorStore, mode: Mode) -> None:
+    _filler(store)
+    store.upsert(doc("guide", "Intro to the guide.", "Escalation path for outages.",
+                     title="Ops guide"))
+    question, who = ask("escalation path outages", mode), caller(EVERYONE)
+    full = store.search(question, entitlements=who, top_k=5)
+    light = store.search(replace(question, keys_only=True), entitlements=who, top_k=5)
+    assert [h.chunk_id for h in light] == [h.chunk_id for h in full]
+    assert [h.score for h in light] == pytest.approx([h.score for h in full])
+    assert [(h.doc_id, h.content_hash, h.acl_version) for h in light] == [
+        (h.doc_id, h.content_hash, h.acl_version) for h in full]
+    assert all(h.text == "" and h.title == "" for h in light)
+    assert [replace(h, score=0.0) for h in store.fill(light)] == [
+        replace(h, score=0.0) for h in full]
+    assert [h.score for h in store.fill(light)] == [h.score for h in light]
+    assert store.fill([]) == []
+
+
+def test_fill_leaves_out_a_point_deleted_since_the_search(store: VectorStore) -> None:
+    store.upsert(doc("guide", "Escalation path for outages."))
+    store.upsert(doc("runbook", "Escalation steps for outages at night."))
+    light = store.search(replace(ask("escalation outages", "keyword"), keys_only=True),
+                         entitlements=caller(EVERYONE), top_k=5)
+    assert {h.doc_id for h in light} == {doc_id_of("guide"), doc_id_of("runbook")}
+    store.delete_document(tenant="acme", doc_id=doc_id_of("guide"))
+    assert [h.doc_id for h in store.fill(light)] == [doc_id_of("runbook")]
 
 
 def test_search_with_no_keyword_terms_returns_nothing_on_the_keyword_leg(

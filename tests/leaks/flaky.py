@@ -55,6 +55,9 @@ class FlakyStore:
         return self.inner.search(query, entitlements=entitlements, filters=filters,
                                  top_k=top_k)
 
+    def fill(self, hits: Sequence[Hit]) -> list[Hit]:
+        return self.inner.fill(hits)
+
     def count(self, *, tenant: str, doc_id: str | None = None) -> int:
         return self.inner.count(tenant=tenant, doc_id=doc_id)
 

@@ -4,14 +4,17 @@ holds that version and admits the caller."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import update
 
 from acl import ensure_tenant
 from core import Entitlements, Hit
 from core.models import Document, DocumentStatus, Source
-from retrieval.recheck import verify_hits
+from retrieval.recheck import verified_prefix, verify_hits
 from tests.helpers import hashing_services
 
 
@@ -67,3 +70,39 @@ def test_only_current_readable_rows_of_the_callers_tenant_pass(tmp_path: Path) -
                 other.id]
     finally:
         services.close()
+
+
+def _best_per_document(hits: list[Hit]) -> list[Hit]:
+    best: dict[str, Hit] = {}
+    for hit in hits:
+        best.setdefault(hit.doc_id, hit)
+    return list(best.values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(docs=st.lists(st.integers(min_value=0, max_value=12), max_size=60),
+       failing=st.sets(st.integers(min_value=0, max_value=59)),
+       need=st.integers(min_value=1, max_value=15), by_document=st.booleans())
+def test_rechecking_only_the_best_slices_shows_what_rechecking_everything_shows(
+        docs: list[int], failing: set[int], need: int, by_document: bool) -> None:
+    """Candidates best first, some failing the re-check (a stale version, a revoked ACL):
+    the first ``need`` documents (or chunks) that survive are the same whether every
+    candidate is checked or only slices of the best, and nothing that failed gets out."""
+    hits = [Hit(chunk_id=f"c{i}", doc_id=f"d{d}", source_id="s", score=1.0 - i / 100,
+                text="", title="", url=None, ordinal=i, content_hash="v", acl_version=1)
+            for i, d in enumerate(docs)]
+    checked: list[str] = []
+
+    def check(some: Sequence[Hit]) -> list[Hit]:
+        checked.extend(h.chunk_id for h in some)
+        return [h for h in some if h.ordinal not in failing]
+
+    everything = check(hits)
+    checked.clear()
+    passed = verified_prefix(hits, check, need=need, by_document=by_document)
+    assert not any(h.ordinal in failing for h in passed)
+    assert len(checked) == len(set(checked))  # no candidate is checked twice
+    if by_document:
+        assert _best_per_document(passed)[:need] == _best_per_document(everything)[:need]
+    else:
+        assert passed[:need] == everything[:need]
