@@ -84,7 +84,7 @@ class ExtractiveAdapter:
     @property
     def model_version(self) -> str:
         """Names the scoring, so an audit row tells lexical answers from embedded ones."""
-        return "lexical-2+embed" if self.embed is not None else "lexical-2"
+        return "lexical-3+embed" if self.embed is not None else "lexical-3"
 
     def assess(self, request: AnswerRequest) -> Assessment:
         """Score the context's sentences and how likely they answer the question."""

@@ -23,6 +23,12 @@ from answer import (
     score_sentences,
 )
 from answer._calibration import LEXICAL, WITH_EMBED
+from answer.cues import (
+    expected_answer_type,
+    has_candidate,
+    negated_by_prefix,
+    period_conflict,
+)
 
 from .conftest import PROJECT_ALPHA, TRAVEL, chunk
 
@@ -114,3 +120,53 @@ def test_zero_threshold_keeps_only_the_hard_rules(projects: tuple[ContextChunk, 
                              min_evidence=0.0) is None
     assert abstention_reason("What is the budget of project QZ-9913?", projects,
                              min_evidence=0.0) == NO_RELEVANT_DOCUMENTS
+
+
+def test_the_wh_phrase_names_the_kind_of_answer_wanted() -> None:
+    assert expected_answer_type("How many weeks of parental leave do new parents get?") == "number"
+    assert expected_answer_type("In what year was the school formed?") == "date"
+    assert expected_answer_type("When are mid-year check-ins held?") == "date"
+    # "who" and "where" answers are as often common nouns as names: not checked
+    assert expected_answer_type("Who acquired WhatsApp?") is None
+    assert expected_answer_type("Where must hotels be booked?") is None
+    assert expected_answer_type("How do I roll back a Harbor deployment?") is None
+    assert expected_answer_type("What is the employer 401(k) match?") is None
+
+
+def test_a_candidate_answer_must_be_of_the_wanted_kind_and_new_to_the_question() -> None:
+    question = "In what month of 2014 was WhatsApp acquired?"
+    assert has_candidate("date", "WhatsApp was bought by Facebook in February 2014.",
+                         question=question)
+    assert not has_candidate("date", "WhatsApp was bought by Facebook in 2014.",
+                             question=question)
+    assert has_candidate("number", "Parents get sixteen weeks of leave.",
+                         question="How many weeks of leave?")
+    assert not has_candidate("date", "Check-ins are held mid-year.",
+                             question="When are mid-year check-ins held?")
+    assert has_candidate("date", "Check-ins are held in July.",
+                         question="When are mid-year check-ins held?")
+
+
+def test_a_sentence_about_another_year_conflicts_with_the_question() -> None:
+    question = "Who won the women's singles title at Wimbledon in 2019?"
+    assert period_conflict(question, "Angelique Kerber won the 2018 title.")
+    assert not period_conflict(question, "Simona Halep won the 2019 title, Kerber the 2018 one.")
+    assert not period_conflict(question, "Simona Halep won the title.")  # states no year
+    assert not period_conflict("Who won the title?", "Kerber won the 2018 title.")
+
+
+def test_a_negating_prefix_turns_a_sentence_against_the_question() -> None:
+    sentence = "This makes the bounds independent of the computational model."
+    assert negated_by_prefix("What makes the bounds dependent of the model?", sentence)
+    assert not negated_by_prefix("What makes the bounds independent of the model?", sentence)
+    assert not negated_by_prefix("What are the bounds of the model?", sentence)
+
+
+def test_cues_against_answering_show_in_the_features() -> None:
+    context = (chunk(1, WIMBLEDON, title="Wimbledon"),)
+    question = "When was Wimbledon played on clay?"
+    values = answerability_features(question, context, score_sentences(question, context))
+    assert values["type_missing"] == 1.0  # the best sentence states no date
+    stated = "Who won the 2019 women's singles title?"
+    values = answerability_features(stated, context, score_sentences(stated, context))
+    assert values["type_missing"] == values["period_conflict"] == values["negated"] == 0.0

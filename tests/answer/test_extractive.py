@@ -118,7 +118,7 @@ def test_answer_reports_the_model_and_no_unsupported_sentences(
         AnswerRequest("Where must hotels be booked?", policies)
     )
     assert result.model == "extractive"
-    assert result.model_version == "lexical-2"
+    assert result.model_version == "lexical-3"
     assert result.unsupported_sentences == ()
     assert (result.usage.input_tokens, result.usage.output_tokens) == (0, 0)
 
@@ -133,7 +133,7 @@ def test_an_embed_function_is_used_when_given(policies: tuple[ContextChunk, ...]
     adapter = ExtractiveAdapter(embed=embed, min_evidence=0.2)
     result = adapter.generate(AnswerRequest("Where must hotels be booked?", policies))
     assert calls and calls[0][0] == "Where must hotels be booked?"
-    assert result.model_version == "lexical-2+embed"
+    assert result.model_version == "lexical-3+embed"
     assert_well_cited(result, policies)
 
 
