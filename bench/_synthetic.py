@@ -73,9 +73,7 @@ def build_corpus(services: Services, *, documents: int, chunks_per_document: int
         session.add(source)
     corpus = Corpus(source_id=source.id, doc_ids=[], acls=[], texts=[],
                     vocabulary=vocabulary, topics=topic_words)
-    rows: list[dict[str, object]] = []
-    points: list[ChunkPoint] = []
-    written, next_report = 0, 20_000
+    writer = BulkWriter(services, say=say, label="points", report_every=20_000)
     for n in range(documents):
         topic = n % topics
         external_id = f"doc-{n}"
@@ -85,7 +83,7 @@ def build_corpus(services: Services, *, documents: int, chunks_per_document: int
         vectors = centroids[topic] + 0.7 * np_rng.normal(size=(chunks_per_document, dims)) \
             / np.sqrt(dims)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        texts = []
+        texts, points = [], []
         for ordinal in range(chunks_per_document):
             words = rng.sample(topic_words[topic], words_per_chunk // 2) + \
                 rng.choices(vocabulary, cum_weights=cumulative, k=words_per_chunk // 2)
@@ -99,24 +97,13 @@ def build_corpus(services: Services, *, documents: int, chunks_per_document: int
                 ordinal=ordinal, text=text, title=f"Document {n}", url=None,
                 heading_path=(), acl_allow=frozenset(acl), acl_deny=frozenset(),
                 acl_version=1))
-        rows.append(document_row(doc_id, source_id=source.id, external_id=external_id,
-                                 title=f"Document {n}", version=version, acl=acl,
-                                 chunks=chunks_per_document))
+        writer.add(points, document_row(doc_id, source_id=source.id, external_id=external_id,
+                                        title=f"Document {n}", version=version, acl=acl,
+                                        chunks=chunks_per_document))
         corpus.doc_ids.append(doc_id)
         corpus.acls.append(acl)
         corpus.texts.append(texts)
-        if len(points) >= BATCH:
-            services.store.upsert(points)
-            written += len(points)
-            points = []
-            if written >= next_report:
-                next_report += 20_000
-                say(f"  {written:,} points written ({time.perf_counter() - started:.0f} s)")
-    if points:
-        services.store.upsert(points)
-    with services.sessions() as session, session.begin():
-        for start in range(0, len(rows), 5_000):
-            session.execute(insert(Document), rows[start:start + 5_000])
+    writer.close()
     corpus.build_s["write"] = time.perf_counter() - started
     optimize = getattr(services.store, "optimize", None)
     if optimize is not None:  # Edge: merge segments and build HNSW, as after a bulk sync
@@ -135,6 +122,43 @@ def document_row(doc_id: str, *, source_id: str, external_id: str, title: str,
             "content_hash": version, "acl_allow": list(acl), "acl_deny": [], "acl_version": 1,
             "status": DocumentStatus.INDEXED, "needs_retry": False, "chunk_count": chunks,
             "doc_metadata": {}}
+
+
+class BulkWriter:
+    """Points and their documents' SQL rows written as a bulk sync writes them: points
+    upserted every ``BATCH``, rows inserted together at ``close``; ``say`` reports every
+    ``report_every`` points written."""
+
+    def __init__(self, services: Services, *, say: Callable[[str], None], label: str,
+                 report_every: int) -> None:
+        self.services, self.say, self.label = services, say, label
+        self.report_every = self.next_report = report_every
+        self.points: list[ChunkPoint] = []
+        self.rows: list[dict[str, object]] = []
+        self.written = 0
+        self.started = time.perf_counter()
+
+    def add(self, points: Sequence[ChunkPoint], row: dict[str, object]) -> None:
+        self.points.extend(points)
+        self.rows.append(row)
+        if len(self.points) >= BATCH:
+            self._flush_points()
+            if self.written >= self.next_report:
+                self.next_report += self.report_every
+                self.say(f"  {self.written:,} {self.label} written "
+                         f"({time.perf_counter() - self.started:.0f} s)")
+
+    def close(self) -> None:
+        if self.points:
+            self._flush_points()
+        with self.services.sessions() as session, session.begin():
+            for start in range(0, len(self.rows), 5_000):
+                session.execute(insert(Document), self.rows[start:start + 5_000])
+
+    def _flush_points(self) -> None:
+        self.services.store.upsert(self.points)
+        self.written += len(self.points)
+        self.points = []
 
 
 def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:

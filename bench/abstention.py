@@ -23,7 +23,11 @@ passages, which are on the question's topic but lack its answer, are indexed. Ea
 question's passages are readable by one group only, and the question is asked by a member
 of that group, so each question sees exactly its own passages (RGB's protocol) through the
 ACL filter; a second run asks every question against all the negatives pooled. Goal:
-abstain on >= 90%.
+abstain on >= 90%. About half of those "negatives" state the answer in other words ("Barty
+wins the 2021 Wimbledon" for "Ashleigh Barty"), where refusing is wrong, so each RGB run
+is also reported in two parts (``bench._stated`` judges, on the question's own passages):
+the questions none of whose passages state the answer (abstaining is right) and those where
+one does (answering, citing it, is).
 
 ``--quick`` asks a fixed sample (by a hash of the question id) of 150 questions per half
 and 40 RGB questions. To keep the full run (6,278 questions) to minutes on two CPU cores,
@@ -52,6 +56,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench._data import dataset_dir, write_result
+from bench._stated import states_answer
 
 if TYPE_CHECKING:
     from answer import AnswerResult, ContextChunk, ExtractiveAdapter
@@ -67,7 +72,8 @@ TARGET_ANSWER_RATE = 0.87
 """Share of the tuning half's answerable questions the calibrated threshold must answer:
 the goal (0.85) plus a margin for unseen articles. Left out one at a time, the tuning
 half's articles answer 66-96% of their questions at a threshold set on the other seven;
-pooled, a target of 0.85 gives ~84% and 0.87 ~86%."""
+pooled, a target of 0.85 gives ~84% and 0.87 ~86% (~85.7% with the seven features of
+``answer.answerability``)."""
 GOAL = {"answered": 0.85, "abstained": 0.50, "rgb_abstained": 0.90}
 QUICK_QUESTIONS, QUICK_RGB = 150, 40
 INGEST_BATCH = 64
@@ -87,6 +93,9 @@ class Question:
     doc: str
     """External id of the document that holds the question's paragraph (SQuAD) or the
     group that may read its passages (RGB)."""
+    stated_in: frozenset[str] = frozenset()
+    """RGB: external ids of its own negative passages that state its answer after all
+    (``bench._stated``); such a question is reported apart, since refusing it is wrong."""
 
 
 @dataclass(frozen=True)
@@ -132,13 +141,25 @@ def load_rgb() -> Corpus:
             continue
         row = json.loads(line)
         group = f"group:rgb-{row['id']}"
+        answers = tuple(_flatten(row["answer"]))
+        stated: set[str] = set()
         for number, passage in enumerate(row["negative"]):
-            documents.append((f"rgb-{row['id']}-neg-{number}", f"Result {number + 1}",
-                              passage, group))
-        answer = row["answer"]
-        answers = tuple(str(a) for a in answer) if isinstance(answer, list) else (str(answer),)
-        questions.append(Question(str(row["id"]), row["query"].strip(), False, answers, group))
+            external_id = f"rgb-{row['id']}-neg-{number}"
+            documents.append((external_id, f"Result {number + 1}", passage, group))
+            if states_answer(passage, answers):
+                stated.add(external_id)
+        questions.append(Question(str(row["id"]), row["query"].strip(), False, answers, group,
+                                  frozenset(stated)))
     return Corpus("rgb-negatives", tuple(documents), tuple(questions))
+
+
+def _flatten(answer: Any) -> Iterator[str]:
+    """RGB's answer: a string, or a list of them (nested for alternative spellings)."""
+    if isinstance(answer, list):
+        for item in answer:
+            yield from _flatten(item)
+    else:
+        yield str(answer)
 
 
 def sample(questions: Sequence[Question], limit: int | None) -> list[Question]:
@@ -255,6 +276,8 @@ class Asked:
     """A reason to abstain whatever the threshold (no context, a missing name...)."""
     gold_doc_id: str
     """Clearance's id of the document holding the question's paragraph (SQuAD)."""
+    stated_doc_ids: frozenset[str] = frozenset()
+    """Clearance's ids of the passages that state the answer (RGB, ``Question.stated_in``)."""
 
     def answered_at(self, threshold: float) -> bool:
         return self.rule is None and self.score >= threshold
@@ -262,6 +285,12 @@ class Asked:
     @property
     def cites_gold(self) -> bool:
         return any(c.doc_id == self.gold_doc_id for c in self.result.citations)
+
+    @property
+    def cites_a_statement(self) -> bool:
+        """Answered (as served) citing a passage that states the answer (RGB)."""
+        return not self.result.abstained and any(
+            c.doc_id in self.stated_doc_ids for c in self.result.citations)
 
 
 @dataclass
@@ -350,7 +379,9 @@ def ask_all(corpus: Corpus, questions: Sequence[Question], *, data_dir: Path, em
                 assessment = adapter.assess(recorder.last_request)
                 asked.append(Asked(question, outcome.context, outcome.result,
                                    assessment.score, assessment.rule,
-                                   document_id(source_id, question.doc)))
+                                   document_id(source_id, question.doc),
+                                   frozenset(document_id(source_id, external_id)
+                                             for external_id in question.stated_in)))
                 if number % 500 == 0:
                     say(f"  {name}: {number}/{len(questions)} questions asked "
                         f"({time.perf_counter() - started:.0f} s)")
@@ -413,6 +444,28 @@ def served(asked: Sequence[Asked]) -> dict[str, Any]:
         "answered_citing_gold_paragraph": _share(
             sum(a.cites_gold for a in answerable if not a.result.abstained), len(answerable)),
         "reasons": dict(sorted(reasons.items(), key=lambda kv: str(kv[0]))),
+    }
+
+
+def rgb_split(asked: Sequence[Asked], threshold: float) -> dict[str, Any]:
+    """RGB's questions apart: those whose own negatives lack the answer (where abstaining is
+    right) and those where one states it (``bench._stated``: answering, citing it, is)."""
+    lacking = [a for a in asked if not a.question.stated_in]
+    stating = [a for a in asked if a.question.stated_in]
+    return {
+        "answer_lacking": {
+            "questions": len(lacking),
+            "abstained_at_calibrated_threshold": _share(
+                sum(not a.answered_at(threshold) for a in lacking), len(lacking)),
+            "abstained_served": _share(sum(a.result.abstained for a in lacking), len(lacking)),
+        },
+        "answer_stated": {
+            "questions": len(stating),
+            "abstained_served": _share(sum(a.result.abstained for a in stating), len(stating)),
+            "answered_citing_a_stating_passage": _share(
+                sum(a.cites_a_statement for a in stating), len(stating)),
+            "question_ids": sorted((a.question.qid for a in stating), key=int),
+        },
     }
 
 
@@ -516,6 +569,7 @@ def report(runs: tuple[Run, Run, Run, Run], *, args: argparse.Namespace,
         else:
             entry["abstained_at_calibrated_threshold"] = _share(
                 sum(not a.answered_at(threshold) for a in run.asked), len(run.asked))
+            entry.update(rgb_split(run.asked, threshold))
         result[run.corpus] = entry
     _print_table(result, runs)
     return result
@@ -553,18 +607,27 @@ def _print_table(result: dict[str, Any], runs: Sequence[Run]) -> None:
         else:
             table.add_row(run.corpus, str(entry["questions"]), "-",
                           pct(entry["abstained_at_calibrated_threshold"]), "-", "-")
+            lacking, stated = entry["answer_lacking"], entry["answer_stated"]
+            table.add_row("  answer in no passage", str(lacking["questions"]), "-",
+                          pct(lacking["abstained_at_calibrated_threshold"]), "-", "-")
+            table.add_row("  a passage states it", str(stated["questions"]), "-", "-",
+                          pct(stated["answered_citing_a_stating_passage"]), "-")
     table.caption = ("answered: share of answerable questions answered; abstained: share of "
-                     "unanswerable ones refused (RGB: all are); cites gold: answered citing "
-                     "the question's own paragraph")
+                     "unanswerable ones refused (RGB: all are meant to be); cites gold: "
+                     "answered citing the question's own paragraph (RGB: a passage stating "
+                     "the answer, bench/_stated.py)")
     console = Console(width=None if Console().is_terminal else 100)
     console.print(table)
     goal = result["goal"]
     held = result["squad-held-out"]["at_calibrated_threshold"]
-    rgb = result["rgb-own-negatives"]["abstained_at_calibrated_threshold"]
+    own = result["rgb-own-negatives"]
+    rgb, lacking = own["abstained_at_calibrated_threshold"], own["answer_lacking"]
     console.print(
         f"goal: held-out answered >= {pct(goal['answered'])}: {pct(held['answered'])}; "
         f"abstained >= {pct(goal['abstained'])}: {pct(held['abstained'])}; "
-        f"RGB abstained >= {pct(goal['rgb_abstained'])}: {pct(rgb)}")
+        f"RGB abstained >= {pct(goal['rgb_abstained'])}: {pct(rgb)} (on the "
+        f"{lacking['questions']} whose passages lack the answer: "
+        f"{pct(lacking['abstained_at_calibrated_threshold'])})")
     strict = result["squad-held-out"]["at_threshold_abstaining_half_on_tuning"]
     console.print(
         f"trade-off: the threshold abstaining on {pct(goal['abstained'])} of the tuning half's "

@@ -44,7 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench._data import dataset_dir, write_result
-from bench._synthetic import document_row, percentiles
+from bench._synthetic import BulkWriter, document_row, percentiles
 
 ADMIN_KEY = "bench-admin-key"
 USER = "reader@bench.test"
@@ -55,7 +55,6 @@ CLIENTS = (1, 4, 16)
 FILLER_CHUNKS_PER_DOC = 10
 JITTER = 0.35
 """Noise norm relative to the unit vector it is added to (cosine ≈ 0.94 to the original)."""
-BATCH = 2_048
 STEPS = ("auth", "entitlements", "embed", "engine", "recheck", "rerank", "snippet", "audit",
          "http")
 
@@ -134,10 +133,8 @@ def build_index(folder: Path, size: int, *, corpus: dict[str, tuple[str, str]],
 
 def _write_filler(services: Any, chunks: int, vectors: np.ndarray, texts: list[str], *,
                   say: Callable[[str], None], seed: int = 11) -> None:
-    from sqlalchemy import insert
-
     from core import chunk_id, document_id
-    from core.models import Document, Source
+    from core.models import Source
     from index.sparse import encode_document
     from index.store import ChunkPoint
 
@@ -150,9 +147,7 @@ def _write_filler(services: Any, chunks: int, vectors: np.ndarray, texts: list[s
         source_id = source.id
     words = [text.split() for text in texts]
     dims = vectors.shape[1]
-    points: list[Any] = []
-    rows: list[dict[str, Any]] = []
-    written, next_report, started = 0, 100_000, time.perf_counter()
+    writer = BulkWriter(services, say=say, label="filler chunks", report_every=100_000)
     for n in range((chunks + FILLER_CHUNKS_PER_DOC - 1) // FILLER_CHUNKS_PER_DOC):
         count = min(FILLER_CHUNKS_PER_DOC, chunks - n * FILLER_CHUNKS_PER_DOC)
         external_id, version = f"filler-{n}", f"f1-{n}"
@@ -163,6 +158,7 @@ def _write_filler(services: Any, chunks: int, vectors: np.ndarray, texts: list[s
         noise *= JITTER / np.linalg.norm(noise, axis=1, keepdims=True)
         jittered = vectors[originals] + noise
         jittered /= np.linalg.norm(jittered, axis=1, keepdims=True)
+        points = []
         for ordinal, (original, vector) in enumerate(zip(originals, jittered, strict=True)):
             source_words = words[int(original)]
             picked = rng.choice(len(source_words), size=min(60, len(source_words)),
@@ -174,20 +170,10 @@ def _write_filler(services: Any, chunks: int, vectors: np.ndarray, texts: list[s
                 doc_id=doc_id, external_id=external_id, content_hash=version,
                 ordinal=ordinal, text=text, title=f"Filler {n}", url=None, heading_path=(),
                 acl_allow=frozenset(acl), acl_deny=frozenset(), acl_version=1))
-        rows.append(document_row(doc_id, source_id=source_id, external_id=external_id,
-                                 title=f"Filler {n}", version=version, acl=acl, chunks=count))
-        if len(points) >= BATCH:
-            services.store.upsert(points)
-            written += len(points)
-            points = []
-            if written >= next_report:
-                next_report += 100_000
-                say(f"  {written:,} filler chunks written ({time.perf_counter() - started:.0f} s)")
-    if points:
-        services.store.upsert(points)
-    with services.sessions() as session, session.begin():
-        for start in range(0, len(rows), 5_000):
-            session.execute(insert(Document), rows[start:start + 5_000])
+        writer.add(points, document_row(doc_id, source_id=source_id, external_id=external_id,
+                                        title=f"Filler {n}", version=version, acl=acl,
+                                        chunks=count))
+    writer.close()
 
 
 # -- asking ----------------------------------------------------------------------------------
@@ -263,13 +249,16 @@ def _ask_all(base: str, key: str, queries: list[str], clients: int,
     return [r[0] for r in results], [r[1] for r in results], wall, empty["n"]
 
 
-def measure(folder: Path, *, queries: list[str], port: int, cache_dir: Path,
-            embedder_kind: str, say: Callable[[str], None]) -> dict[str, Any]:
+def measure(folder: Path, *, queries: list[str], warm_up: list[str], port: int,
+            cache_dir: Path, embedder_kind: str, say: Callable[[str], None],
+            ) -> dict[str, Any]:
+    """``warm_up`` (other queries than the measured ones) is asked first, uncounted: it
+    pages the shard's memory-mapped segments in, as a server in service has them."""
     server = _start_server(folder, port, cache_dir, embedder_kind)
     base = f"http://127.0.0.1:{port}"
     try:
         key = _user_key(base)
-        _ask_all(base, key, queries[:30], 1)  # warm caches, JIT paths, connections
+        _ask_all(base, key, warm_up, 1)
         runs: dict[str, Any] = {}
         for clients in CLIENTS:
             latencies, steps, wall, empty = _ask_all(base, key, queries, clients)
@@ -293,7 +282,8 @@ def measure(folder: Path, *, queries: list[str], port: int, cache_dir: Path,
 # -- the command -----------------------------------------------------------------------------
 
 def _load_scifact(path: Path | None, limit_docs: int | None,
-                  ) -> tuple[dict[str, tuple[str, str]], list[str]]:
+                  ) -> tuple[dict[str, tuple[str, str]], list[str], list[str]]:
+    """The corpus, the test queries (measured) and the train queries (the warm-up)."""
     data = path or dataset_dir("scifact")
     corpus: dict[str, tuple[str, str]] = {}
     with (data / "corpus.jsonl").open() as lines:
@@ -303,9 +293,9 @@ def _load_scifact(path: Path | None, limit_docs: int | None,
             if limit_docs and len(corpus) >= limit_docs:
                 break
     tested = {line.split("\t")[0] for line in (data / "qrels" / "test.tsv").open()}
-    queries = [q["text"] for q in map(json.loads, (data / "queries.jsonl").open())
-               if q["_id"] in tested]
-    return corpus, queries
+    every = [(q["_id"], q["text"]) for q in map(json.loads, (data / "queries.jsonl").open())]
+    queries = [text for qid, text in every if qid in tested]
+    return corpus, queries, [text for qid, text in every if qid not in tested]
 
 
 @contextmanager
@@ -322,7 +312,8 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> dict[st
     from bench.beir import _default_cache_dir
 
     cache_dir = (args.cache_dir or _default_cache_dir()).resolve()
-    corpus, queries = _load_scifact(args.path, args.limit_docs)
+    corpus, queries, warm_up = _load_scifact(args.path, args.limit_docs)
+    warm_up = (warm_up or queries)[:max(30, args.queries)]
     queries = (queries * (1 + args.queries // max(1, len(queries))))[:args.queries]
     sizes: dict[str, Any] = {}
     with _scratch(args.keep) as scratch:
@@ -344,7 +335,8 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> dict[st
             if args.build_only:
                 sizes[str(size)] = facts
                 continue
-            facts.update(measure(folder, queries=queries, port=args.port, cache_dir=cache_dir,
+            facts.update(measure(folder, queries=queries, warm_up=warm_up, port=args.port,
+                                 cache_dir=cache_dir,
                                  embedder_kind=args.embedder, say=say))
             sizes[str(size)] = facts
             if args.keep is None:
