@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 from rich.console import Console
@@ -31,6 +31,9 @@ BATCH_DOCUMENTS = 256
 """Documents per pipeline call: the embedder sorts each call's chunks by length, so bigger
 calls pad less (bench.ingest_speed, 1,500 SciFact docs: 64 -> 0.66 of embed-only
 throughput, 256 -> 0.80, 1,024 -> 0.79)."""
+
+_Result = tuple[str, int, "str | None", "str | None"]
+"""(status, chunks, error code, error message) of one document."""
 
 
 def _offline_env() -> None:
@@ -74,23 +77,25 @@ def ingest(
         raise typer.Exit(code=1)
 
 
-class _Sink:
-    device = "remote"
+class _Sink(Protocol):
+    """Where ``clearance ingest`` sends its batches: this process's index or a server."""
+    device: str
 
-    def send(self, raws: list[RawDocument]) -> list[tuple[str, int, str | None, str | None]]:
-        """(status, chunks, error code, error message) per document."""
-        raise NotImplementedError
+    def send_all(self, batches: Iterable[list[RawDocument]]) -> Iterator[list[_Result]]:
+        """(status, chunks, error code, error message) per document, a list per batch,
+        in order."""
+        ...
 
     def close(self) -> None: ...
 
 
-class _LocalSink(_Sink):
+class _LocalSink:
     def __init__(self, settings: Settings, *, source: str, tenant: str) -> None:
-        from workers.pipeline import ingest_documents
+        from workers.pipeline import ingest_batches
         from workers.services import build_services
         from workers.sources import get_or_create_source
 
-        self._ingest = ingest_documents
+        self._ingest_batches = ingest_batches
         self.services = build_services(settings)
         self.device = self.services.embedder.device
         self.tenant = tenant
@@ -98,10 +103,11 @@ class _LocalSink(_Sink):
             self.source_id = get_or_create_source(session, tenant=tenant, name=source,
                                                   kind="filesystem").id
 
-    def send(self, raws: list[RawDocument]) -> list[tuple[str, int, str | None, str | None]]:
-        outcomes = self._ingest(self.services, raws, tenant=self.tenant,
-                                source_id=self.source_id)
-        return [(o.status, o.chunks, o.error_code, o.error_message) for o in outcomes]
+    def send_all(self, batches: Iterable[list[RawDocument]]) -> Iterator[list[_Result]]:
+        """Parses and chunks the next batch while this one embeds (``ingest_batches``)."""
+        for outcomes in self._ingest_batches(self.services, batches, tenant=self.tenant,
+                                             source_id=self.source_id):
+            yield [(o.status, o.chunks, o.error_code, o.error_message) for o in outcomes]
 
     def close(self) -> None:
         self.services.close()
@@ -137,19 +143,26 @@ def _run(items: Iterable[object], sink: _Sink,
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(f"ingesting ({sink.device})", total=None, chunks=0, rate="-")
-        for batch in _batches(items, BATCH_DOCUMENTS):
-            raws = [item for item in batch if isinstance(item, RawDocument)]
-            for item in batch:
-                if isinstance(item, ConnectorFailure):
-                    counts["failed"] += 1
-                    failures[item.code] += 1
-            for status, n_chunks, code, _message in sink.send(raws) if raws else []:
+        def raw_batches() -> Iterator[list[RawDocument]]:
+            """The connector's documents in batches; its failures are counted here, as
+            the sink reads them (a batch ahead of the loop below)."""
+            for batch in _batches(items, BATCH_DOCUMENTS):
+                for item in batch:
+                    if isinstance(item, ConnectorFailure):
+                        counts["failed"] += 1
+                        failures[item.code] += 1
+                        progress.update(task, advance=1)
+                if raws := [item for item in batch if isinstance(item, RawDocument)]:
+                    yield raws
+
+        for results in sink.send_all(raw_batches()):
+            for status, n_chunks, code, _message in results:
                 counts[status] += 1
                 chunks += n_chunks if status == "indexed" else 0
                 if code:
                     failures[code] += 1
             elapsed = time.perf_counter() - started
-            progress.update(task, advance=len(batch), chunks=chunks,
+            progress.update(task, advance=len(results), chunks=chunks,
                             rate=f"{chunks / elapsed:.1f}" if elapsed else "-")
     return counts, failures, chunks, time.perf_counter() - started
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
 import httpx
@@ -36,6 +37,10 @@ class RemoteIngest:
                                                         "config": {}})
         _raise_for_error(created)
         return str(created.json()["id"])
+
+    def send_all(self, batches: Iterable[list[RawDocument]]) -> Iterator[list[Result]]:
+        """``send`` for each batch in order."""
+        return (self.send(raws) for raws in batches)
 
     def send(self, raws: list[RawDocument]) -> list[Result]:
         return [self._send_one(raw) for raw in raws]

@@ -66,7 +66,7 @@ def test_ingest_through_a_running_server(api: Api) -> None:
                           tenant="default", client=client)  # type: ignore[arg-type]
     raws = [d for d in FilesystemConnector(CORPUS, max_bytes=10**8).documents()
             if hasattr(d, "content")][:5]
-    results = remote.send(raws)
+    [results] = list(remote.send_all([raws]))  # what `clearance ingest --server` calls
     assert [r[0] for r in results] == ["indexed"] * 5
     hits = api.search("lena.fischer@northwind.example", "guest wifi", top_k=5)
     assert isinstance(hits, list)
