@@ -14,6 +14,7 @@ from workers.services import Services
 from .ingest_queue import IngestQueue
 from .middleware import Metrics
 from .oidc import OidcVerifier
+from .scheduler import SourceJobs
 
 
 @dataclass
@@ -25,6 +26,8 @@ class AppState:
     resolver: EntitlementResolver
     metrics: Metrics
     ingest_queue: IngestQueue
+    source_jobs: SourceJobs
+    """Embedded mode's syncs ("Sync now" and, ticking, the schedule)."""
     oidc: OidcVerifier | None = None
     """Checks users' access tokens; None unless CLEARANCE_OIDC_ISSUER is set."""
 
@@ -37,6 +40,10 @@ class AppState:
             reranker=create_reranker(settings),  # None unless CLEARANCE_RERANKER_MODEL is set
         )
         resolver = EntitlementResolver(services.sessions)
+        ingest_queue = IngestQueue(services, repair_interval_s=settings.repair_interval_s)
+        source_jobs = SourceJobs(settings, services, ingest_queue)
+        if settings.task_queue == "embedded" and settings.embedded_scheduler:
+            source_jobs.start_ticking()
         return cls(settings=settings, services=services, retriever=retriever,
                    answerer=Answerer(retriever=retriever,
                                      adapter=answer_gateway(settings, services, metrics),
@@ -46,12 +53,12 @@ class AppState:
                                      quota=_token_quota(settings),
                                      injection_action=settings.injection_action),
                    resolver=resolver, metrics=metrics,
-                   ingest_queue=IngestQueue(
-                       services, repair_interval_s=settings.repair_interval_s),
+                   ingest_queue=ingest_queue, source_jobs=source_jobs,
                    oidc=OidcVerifier(settings, entitlements=resolver.entitlements_for)
                    if settings.oidc_issuer else None)
 
     def close(self) -> None:
+        self.source_jobs.close()
         self.ingest_queue.close()
         if self.oidc is not None:
             self.oidc.close()

@@ -235,7 +235,12 @@ class Settings(BaseSettings):
         "(ids only: deletes what incremental syncs missed; a source's "
         "config.reconcile_interval_s overrides it)")
     schedule_tick_s: float = Field(
-        default=30.0, gt=0, description="How often beat checks which sources are due")
+        default=30.0, gt=0, description="How often beat (in embedded mode, the API "
+        "process) checks which sources are due and which must fail closed")
+    embedded_scheduler: bool = Field(
+        default=True, description="Embedded mode: the API process runs each source's due "
+        "syncs and the stale-permission sweep every schedule_tick_s, as beat and the "
+        "workers do with task_queue=celery (off only for tests that drive syncs by hand)")
     sync_lock_ttl_s: float = Field(
         default=600.0, gt=0, description="A sync's Redis lock expires unless renewed this "
         "often (it is renewed at every batch)")

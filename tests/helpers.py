@@ -5,14 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from acl import entitlements_for
 from core import Acl, RawDocument, Settings
 from index.embed import HashingEmbedder
+from retrieval import Retriever
 from workers.services import Services, build_services
 
 
 def settings_for(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"data_dir": data_dir, "embedder": "hashing",
-                              "environment": "test"}
+                              "environment": "test",
+                              "embedded_scheduler": False}  # tests/api/test_scheduler.py
     values.update(overrides)
     return Settings(**values)
 
@@ -26,3 +29,12 @@ def text_doc(external_id: str, text: str, *, allow: tuple[str, ...] = ("everyone
     return RawDocument(external_id=external_id, title=title or external_id.title(),
                        content=text.encode(), mime_type="text/plain",
                        acl=Acl.of(list(allow), list(deny)))
+
+
+def sees(services: Services, user: str, query: str) -> set[str]:
+    """External ids of the documents ``user`` (tenant default) finds for ``query``."""
+    with services.sessions() as session:
+        who = entitlements_for(session, tenant="default", user_id=user)
+    retriever = Retriever(store=services.store, embedder=services.embedder,
+                          sessions=services.sessions)
+    return {h.external_id for h in retriever.search(query, entitlements=who, top_k=20).hits}

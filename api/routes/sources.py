@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 from typing import Any, Literal
 
@@ -16,9 +14,8 @@ from core.audit import record_for
 from core.errors import Conflict, NotFound
 from core.models import Document, Source, SyncRun
 from workers import CLOSED_CODE, TASK_NAMES, PermissionHealth, create_worker, permission_health
-from workers.pipeline import IngestOutcome
 from workers.secrets import decrypt_secrets, encrypt_secrets, split_secrets
-from workers.sync import last_runs, runs_of, sync_source
+from workers.sync import last_runs, runs_of
 
 from ..auth import Caller, require_scope
 from ..deps import CallerDep, RequestIdDep, SessionDep, StateDep, admin_audit
@@ -36,7 +33,6 @@ from ..schemas import (
 from ..state import AppState
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
-log = logging.getLogger(__name__)
 
 _SECRET_WORDS = ("secret", "token", "password", "api_key", "apikey", "private_key")
 _RUN_STATUS = {"running": "running", "succeeded": "ok", "failed": "failed",
@@ -195,7 +191,7 @@ def start_sync(source_id: str, caller: CallerDep, session: SessionDep, state: St
     if state.settings.task_queue == "celery":
         _celery_client(request, state).send_task(TASK_NAMES["sync_source"], args=[source.id])
         return SyncAccepted(source_id=source.id, status="queued")
-    started = _embedded_sync(request, state, tenant=source.tenant_id, source_id=source.id)
+    started = state.source_jobs.start(source.id)
     return SyncAccepted(source_id=source.id, status="queued" if started else "running")
 
 
@@ -205,36 +201,6 @@ def _celery_client(request: Request, state: AppState) -> Any:
     if client is None:
         client = request.app.state.celery_client = create_worker(state.settings)
     return client
-
-
-def _embedded_sync(request: Request, state: AppState, *, tenant: str, source_id: str) -> bool:
-    """Start a sync thread unless one of this source runs; False if one does."""
-    guard = getattr(request.app.state, "sync_guard", None)
-    if guard is None:
-        guard = request.app.state.sync_guard = (threading.Lock(), set())
-    mutex, running = guard
-    with mutex:
-        if source_id in running:
-            return False
-        running.add(source_id)
-
-    def ingest(raws: list[Any]) -> list[IngestOutcome]:
-        futures = [state.ingest_queue.submit(r, tenant=tenant, source_id=source_id)
-                   for r in raws]
-        return [f.result() for f in futures]
-
-    def run() -> None:
-        try:
-            sync_source(state.services, source_id=source_id, ingest=ingest)
-        except Exception as exc:  # recorded on the run row
-            log.warning("sync failed", extra={"source_id": source_id,
-                                              "error": type(exc).__name__})
-        finally:
-            with mutex:
-                running.discard(source_id)
-
-    threading.Thread(target=run, name=f"sync-{source_id}", daemon=True).start()
-    return True
 
 
 @router.patch("/{source_id}", response_model=SourceWithRuns)

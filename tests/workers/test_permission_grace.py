@@ -5,8 +5,7 @@ successful permission sync opens it again. Time is an injected clock: nothing sl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,22 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from acl import current_epoch, entitlements_for
+from acl import current_epoch
 from core import Acl, Entitlements, document_id
 from core.models import Document, Source, SyncRun
 from index.store import StoreQuery
-from ingest import (
-    AclChange,
-    Change,
-    Checkpoint,
-    ListingComplete,
-    PermissionSnapshot,
-    SourceUnavailable,
-    SyncedGroup,
-)
-from retrieval import Retriever
+from ingest import SourceUnavailable
 from tests.api.conftest import Api, make_api  # noqa: F401 - the fixture
-from tests.helpers import hashing_services, text_doc
+from tests.fakes import ANN, BOB, CAROL, Site
+from tests.helpers import sees, hashing_services
 from workers.grace import (
     CLOSED_CODE,
     FAIL_CLOSED,
@@ -41,7 +32,6 @@ from workers.services import Services
 from workers.sources import get_or_create_source
 from workers.sync import sync_permissions, sync_source
 
-ANN, BOB, CAROL = "user:ann@acme.com", "user:bob@acme.com", "user:carol@acme.com"
 DAY = timedelta(hours=24)
 
 
@@ -56,39 +46,6 @@ def make_source(services: Services, **config: Any) -> str:
     with services.sessions() as session, session.begin():
         return get_or_create_source(session, tenant="default", name="hr-site",
                                     kind="sharepoint", config=config).id
-
-
-class Site:
-    """A fake source: two documents, a synced group, and a permission API that can fail."""
-
-    def __init__(self, source_id: str) -> None:
-        self.group = f"group:{source_id}:hr"
-        self.texts = {"travel": "Travel policy: employees book economy class flights for "
-                                "trips under six hours.",
-                      "salaries": "Salary bands KZ4410 for every level."}
-        self.acls = {"travel": Acl.of([self.group]), "salaries": Acl.of([CAROL])}
-        self.failing = False
-
-    def changes(self, checkpoint: Mapping[str, Any] | None) -> Iterator[Change]:
-        for external_id, text in self.texts.items():
-            yield replace(text_doc(external_id, text), acl=self.acls[external_id])
-        yield Checkpoint({"done": True})
-        yield ListingComplete()
-
-    def permissions(self) -> PermissionSnapshot:
-        if self.failing:
-            raise SourceUnavailable("Microsoft Graph answered HTTP 503; retry later")
-        return PermissionSnapshot(
-            groups=[SyncedGroup(self.group, frozenset({ANN, CAROL}), "HR")],
-            acls=[AclChange(e, a) for e, a in self.acls.items()])
-
-
-def sees(services: Services, user: str, query: str) -> set[str]:
-    with services.sessions() as session:
-        who = entitlements_for(session, tenant="default", user_id=user)
-    retriever = Retriever(store=services.store, embedder=services.embedder,
-                          sessions=services.sessions)
-    return {h.external_id for h in retriever.search(query, entitlements=who, top_k=20).hits}
 
 
 def engine_admits(services: Services, principals: set[str], query: str) -> bool:
