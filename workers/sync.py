@@ -27,11 +27,12 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from acl import delete_group, ensure_tenant, put_group
 from core import RawDocument, document_id
+from core.db import rows_for_update
 from core.errors import ClearanceError, NotFound
 from core.models import Document, DocumentStatus, Group, Membership, Source, SyncRun, SyncRunStatus
 from ingest import (
@@ -49,6 +50,7 @@ from ingest import (
 
 from .grace import PERMISSIONS, Clock, enforce_permission_grace, guard_ingest, utc_now
 from .pipeline import IngestOutcome, delete_document, ingest_documents, set_document_acl
+from .retention import prune_runs
 from .secrets import decrypt_secrets
 from .services import Services
 
@@ -211,7 +213,7 @@ class _ContentSync:
         doc_id = document_id(self.source_id, failure.external_id)
         with self.services.sessions() as session, session.begin():
             ensure_tenant(session, self.tenant)
-            row = session.get(Document, doc_id)
+            row = rows_for_update(session, Document, [doc_id]).get(doc_id)
             if row is None:
                 row = Document(id=doc_id, tenant_id=self.tenant, source_id=self.source_id,
                                external_id=failure.external_id, acl_allow=[], acl_deny=[],
@@ -412,6 +414,8 @@ def _finish_run(services: Services, run_id: str, counts: RunCounts,
         run.status, run.finished_at = status, datetime.now(UTC)
         if error is not None:
             run.error_code, run.error_message = error
+    with services.sessions() as session, session.begin():
+        prune_runs(session, source_id=run.source_id)
 
 
 def runs_of(session: Session, *, source_id: str, limit: int = 20) -> list[SyncRun]:
@@ -444,15 +448,14 @@ def due_sources(session: Session, *, default_content_s: float, default_permissio
     now = now or datetime.now(UTC)
     last: dict[tuple[str, str], datetime] = {}
     first_content: dict[str, datetime] = {}
-    for source_id, kind, started in session.execute(
-            select(SyncRun.source_id, SyncRun.kind, SyncRun.started_at)):
-        started = started if started.tzinfo else started.replace(tzinfo=UTC)
-        key = (source_id, kind)
-        if key not in last or started > last[key]:
-            last[key] = started
-        if kind == CONTENT and (source_id not in first_content
-                                or started < first_content[source_id]):
-            first_content[source_id] = started
+    # One row per (source, kind), aggregated by the database: the table gains a row per
+    # run (hundreds a source a day) and this runs on every tick.
+    for source_id, kind, newest, oldest in session.execute(
+            select(SyncRun.source_id, SyncRun.kind, func.max(SyncRun.started_at),
+                   func.min(SyncRun.started_at)).group_by(SyncRun.source_id, SyncRun.kind)):
+        last[(source_id, kind)] = _aware(newest)
+        if kind == CONTENT:
+            first_content[source_id] = _aware(oldest)
     kinds: list[tuple[str, float, str]] = [
         (CONTENT, default_content_s, "sync_interval_s"),
         (PERMISSIONS, default_permissions_s, "permissions_interval_s")]
@@ -469,6 +472,11 @@ def due_sources(session: Session, *, default_content_s: float, default_permissio
                     continue
             if previous is None or now - previous >= timedelta(seconds=interval):
                 yield source.id, kind
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stamp here is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _interval(value: object, default: float) -> float:

@@ -233,6 +233,20 @@ def due(services: Services, *, at: datetime) -> set[tuple[str, str]]:
                                default_reconcile_s=6 * 3600, now=at))
 
 
+def test_the_newest_run_sets_the_next_sync_and_the_first_content_sync_the_reconciliation(
+        services: Services, source_id: str) -> None:
+    source = PagedSource([["a"]])
+    sync_source(services, source_id=source_id, connector=source)
+    with services.sessions() as session, session.begin():  # the first sync, a day ago
+        [run] = session.scalars(select(SyncRun).where(SyncRun.source_id == source_id))
+        run.started_at = run.started_at - timedelta(days=1)
+    sync_source(services, source_id=source_id, connector=source)
+    now = datetime.now(UTC)
+    assert (source_id, "content") not in due(services, at=now + timedelta(minutes=14))
+    assert (source_id, "content") in due(services, at=now + timedelta(minutes=16))
+    assert (source_id, "reconcile") in due(services, at=now)  # 6 h after the first one
+
+
 def test_reconciliation_is_due_on_its_own_slower_schedule(services: Services,
                                                            source_id: str) -> None:
     now = datetime.now(UTC)
