@@ -15,7 +15,11 @@ from .auth import Caller, acting_user, authenticate
 from .state import AppState
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies that do no I/O are ``async def``: FastAPI runs a sync one on a worker
+# thread, a hop that costs more than the work (measured with bench/search_latency.py).
+
+
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.clearance
     return state
 
@@ -40,7 +44,7 @@ def get_caller(state: StateDep, authorization: Annotated[str | None, Header()] =
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def request_id_of(request: Request) -> str:
+async def request_id_of(request: Request) -> str:
     return str(request.scope.get("state", {}).get("request_id", ""))
 
 
@@ -56,8 +60,8 @@ class Asker:
         self.audit = audit
 
 
-def get_asker(state: StateDep, caller: CallerDep, request_id: RequestIdDep,
-              x_on_behalf_of: Annotated[str | None, Header()] = None) -> Asker:
+async def get_asker(state: StateDep, caller: CallerDep, request_id: RequestIdDep,
+                    x_on_behalf_of: Annotated[str | None, Header()] = None) -> Asker:
     user_id = acting_user(caller, x_on_behalf_of)
     audit = AuditContext(tenant=caller.tenant, caller=caller.label, user_id=user_id,
                          on_behalf_of=user_id if x_on_behalf_of else None,

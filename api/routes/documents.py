@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from acl import ensure_tenant, parse_principal
 from core import Acl, RawDocument, document_id
 from core.audit import record_for
+from core.db import rows_for_update
 from core.errors import (
     CODES,
     AclInvalid,
@@ -28,7 +29,7 @@ from core.errors import (
 )
 from core.models import Document, DocumentStatus, Source
 from ingest import push_document
-from workers.pipeline import IngestOutcome, delete_document, set_document_acl
+from workers.pipeline import IngestOutcome, delete_document, set_document_acl, version_hash
 
 from ..auth import Caller, require_scope
 from ..deps import CallerDep, RequestIdDep, SessionDep, StateDep, admin_audit
@@ -103,15 +104,21 @@ def _queue(state: AppState, raw: RawDocument, *, tenant: str, source_id: str,
            ) -> Future[IngestOutcome]:
     with state.services.sessions() as session, session.begin():
         doc_id = document_id(source_id, raw.external_id)
-        row = session.get(Document, doc_id)
+        row = rows_for_update(session, Document, [doc_id]).get(doc_id)
         if row is None:
             ensure_tenant(session, tenant)
             session.add(Document(id=doc_id, tenant_id=tenant, source_id=source_id,
                                  external_id=raw.external_id, title=raw.title, url=raw.url,
                                  mime_type=raw.mime_type, status=DocumentStatus.QUEUED))
-        elif row.status != DocumentStatus.INDEXING:
+        elif row.status != DocumentStatus.INDEXING and not _same_as_indexed(row, raw):
             row.status = DocumentStatus.QUEUED
     return state.ingest_queue.submit(raw, tenant=tenant, source_id=source_id)
+
+
+def _same_as_indexed(row: Document, raw: RawDocument) -> bool:
+    """The indexed version's content pushed again: the row must keep saying indexed, for
+    the pipeline to find it unchanged and embed nothing (an ACL change still applies)."""
+    return row.status == DocumentStatus.INDEXED and row.content_hash == version_hash(raw)
 
 
 @router.put("/{external_id:path}/acl", response_model=DocumentPublic)
