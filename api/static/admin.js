@@ -41,6 +41,18 @@
         el("td", {"data-label": c.label, class: c.nowrap ? "nowrap" : null}, c.value(row)))))));
   }
 
+  /* For a view that reloads: each call to the returned function starts a request and
+     returns a check that stays true only while no newer request has started. A slow
+     first load that answers after the admin's filtered one is dropped instead of
+     replacing it. */
+  function latestOnly() {
+    let newest = 0;
+    return () => {
+      const mine = ++newest;
+      return () => mine === newest;
+    };
+  }
+
   /* A long id cut to its start, whole in the tooltip. */
   function shortId(text, keep = 14) {
     if (!text) return "—";
@@ -223,20 +235,24 @@
       return card;
     }
 
+    const begin = latestOnly();
+
     async function search(reset) {
+      const current = begin();
       if (reset) {
         cursor = null;
         box.replaceChildren();
       }
       try {
         const data = await adminApi("/v1/groups", {query: {q: query, limit: 25, cursor}});
+        if (!current()) return;
         box.append(...data.groups.map(groupCard));
         if (reset && !data.groups.length) box.append(el("p", {class: "muted"}, "No group matches."));
         cursor = data.next_cursor;
         more.hidden = !cursor;
         announce(`${box.querySelectorAll(".group-card").length} groups shown.`);
       } catch (err) {
-        box.replaceChildren(failure(err));
+        if (current()) box.replaceChildren(failure(err));
       }
     }
 
@@ -298,13 +314,18 @@
       return steps.join(" → ");
     }
 
+    const beginSearch = latestOnly();
+    const beginOpen = latestOnly();
+
     async function search(reset) {
+      const current = beginSearch();
       if (reset) {
         cursor = null;
         results.replaceChildren();
       }
       try {
         const data = await adminApi("/v1/documents", {query: {q: query, limit: 20, cursor}});
+        if (!current()) return;
         results.append(...data.documents.map((doc) => el("li", {},
           el("button", {type: "button", class: "pick", "data-doc": doc.doc_id,
                         onclick: () => open(doc.doc_id)},
@@ -316,11 +337,12 @@
         cursor = data.next_cursor;
         more.hidden = !cursor;
       } catch (err) {
-        results.replaceChildren(el("li", {}, failure(err)));
+        if (current()) results.replaceChildren(el("li", {}, failure(err)));
       }
     }
 
     async function open(docId) {
+      const current = beginOpen();
       for (const pick of results.querySelectorAll(".pick")) {
         pick.setAttribute("aria-current", String(pick.dataset.doc === docId));
       }
@@ -334,9 +356,9 @@
         const [doc, access] = await Promise.all([
           adminApi(`/v1/documents/${encodeURIComponent(docId)}`),
           adminApi(`/v1/documents/${encodeURIComponent(docId)}/access`)]);
-        render(doc, access);
+        if (current()) render(doc, access);
       } catch (err) {
-        body.replaceChildren(failure(err));
+        if (current()) body.replaceChildren(failure(err));
       }
     }
 
@@ -575,10 +597,14 @@
       {label: "Caller", nowrap: true, value: (r) => shortId(r.caller)},
     ];
 
+    const begin = latestOnly();
+
     async function load(reset) {
+      const current = begin();
       if (reset) cursor = null;
       try {
         const data = await adminApi("/v1/audit", {query: {...filters(), limit: 25, cursor}});
+        if (!current()) return;
         if (reset) {
           box.replaceChildren(data.records.length
             ? table(columns, data.records, {caption: "Audit records"})
@@ -592,7 +618,7 @@
         more.hidden = !cursor;
         announce(`${box.querySelectorAll("tbody tr").length} entries shown.`);
       } catch (err) {
-        box.replaceChildren(failure(err));
+        if (current()) box.replaceChildren(failure(err));
       }
     }
 

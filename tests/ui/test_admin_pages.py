@@ -7,7 +7,7 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from .conftest import ADMIN_PAGES, ALEX, LENA, SAM, SignIn, ask, shot
 from .server import DemoServer
@@ -154,17 +154,24 @@ def test_admin_creates_a_key_sees_it_once_and_revokes_it(
 def test_admin_filters_the_audit_log(sign_in: SignIn) -> None:
     dana = sign_in("user:dana.kim@northwind.example")
     ask(dana, "What is the capital of Peru?")
+    ask(sign_in(SAM), ON_CALL_QUESTION)  # answered, by someone else: filtered out
     page = sign_in(LENA)
+    held: list[Route] = []  # the page's first, unfiltered load, answered last
+    page.route(re.compile(r"/v1/audit\?limit=25$"),
+               lambda route: held.append(route) if not held else route.continue_())
     page.goto("/admin/audit")
     page.get_by_label("User", exact=True).fill("dana.kim@northwind.example")
     page.get_by_label("Abstained").select_option("true")
     page.get_by_label("Kind").select_option("answer")
-    with page.expect_response(re.compile(r"/v1/audit\?")) as filtered:
+    with page.expect_response(re.compile(r"/v1/audit\?.*abstained")) as filtered:
         page.get_by_role("button", name="Apply").click()
     url = filtered.value.url
     assert "abstained=true" in url and "kind=answer" in url and "user=dana" in url
     rows = page.locator("#audit tbody tr")
     expect(rows.first).to_contain_text("What is the capital of Peru?")
+    with page.expect_response(re.compile(r"/v1/audit\?limit=25$")):
+        held[0].continue_()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 100))")  # let it land
     for text in rows.all_inner_texts():
         assert "dana.kim" in text and "abstained" in text
     page.get_by_label("Model").fill("no-such-model")
