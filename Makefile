@@ -1,6 +1,6 @@
 # make run   — set up (first time) and start the API + web UI with the demo company
 # make test  — set up (first time), start PostgreSQL/Redis if down, install Chromium if
-#              missing (for tests/ui), run the whole suite
+#              missing (for tests/ui), lint and type-check (make lint), run the whole suite
 # make bench — benchmarks (print tables, write JSON to bench/results/)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export DO_NOT_TRACK := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test bench services browser clean
+.PHONY: install run test lint bench services browser clean
 
 install: $(STAMP)
 
@@ -32,7 +32,11 @@ browser:
 run: install
 	$(BIN)/clearance serve --demo
 
-test: install services browser
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install services browser lint
 	$(BIN)/python -m pytest
 
 bench: install services

@@ -27,7 +27,8 @@ from workers.grace import FAIL_CLOSED, close_stale_sources
 from workers.pipeline import IngestOutcome
 from workers.reconcile import reconcile_source
 from workers.services import Services
-from workers.sync import CONTENT, PERMISSIONS, RECONCILE, due_sources, sync_permissions, sync_source
+from workers.grace import PERMISSIONS
+from workers.sync import CONTENT, RECONCILE, due_sources, sync_permissions, sync_source
 
 from .ingest_queue import IngestQueue
 

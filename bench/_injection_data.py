@@ -87,7 +87,7 @@ def attacks(split: Split) -> list[Attack]:
     found: list[Attack] = []
     for kind in ("text", "code"):
         data = json.loads((folder / f"{kind}_attack_{split}.json").read_text(encoding="utf-8"))
-        found += [Attack(category, text, kind)  # type: ignore[arg-type]
+        found += [Attack(category, text, kind)
                   for category, texts in data.items() for text in texts]
     return found
 

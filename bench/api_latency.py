@@ -41,7 +41,8 @@ def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.5)
     server.kill()
-    raise SystemExit("the server did not become ready: " + server.stderr.read().decode()[-2000:])
+    _, stderr = server.communicate()
+    raise SystemExit("the server did not become ready: " + stderr.decode()[-2000:])
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:

@@ -14,6 +14,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -44,7 +45,13 @@ def main() -> None:
 
     from api.cli import _LocalSink, _run
     from core import Settings
-    from ingest import FilesystemConnector, chunk_elements, embedding_text, parse_document
+    from ingest import (
+        ConnectorFailure,
+        FilesystemConnector,
+        chunk_elements,
+        embedding_text,
+        parse_document,
+    )
 
     corpus = dataset_dir("scifact") / "corpus.jsonl"
     with tempfile.TemporaryDirectory() as tmp:
@@ -58,7 +65,7 @@ def main() -> None:
         embedder = sink.services.embedder
         texts = []
         for raw in FilesystemConnector(folder, max_bytes=settings.max_upload_bytes).documents():
-            if not hasattr(raw, "content"):
+            if isinstance(raw, ConnectorFailure):
                 continue
             elements = parse_document(raw, max_bytes=settings.max_upload_bytes)
             for chunk in chunk_elements(elements, doc_id="x", title=raw.title,
@@ -72,7 +79,7 @@ def main() -> None:
         device = embedder.device
         sink.close()
 
-    result = {
+    result: dict[str, Any] = {
         "documents": documents, "indexed": counts.get("indexed", 0),
         "failed": counts.get("failed", 0), "chunks": chunks,
         "ingest_seconds": round(seconds, 1), "ingest_chunks_per_s": round(chunks / seconds, 1),

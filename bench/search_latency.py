@@ -96,7 +96,7 @@ def build_index(folder: Path, size: int, *, corpus: dict[str, tuple[str, str]],
                         embed_cache_dir=cache_dir / "models")
     embedder = RecordingEmbedder(CachedEmbedder(
         create_embedder(settings), cache_dir / f"embeddings-{embedder_kind}.sqlite"))
-    services = build_services(settings, embedder=embedder)  # type: ignore[arg-type]
+    services = build_services(settings, embedder=embedder)
     started = time.perf_counter()
     try:
         with services.sessions() as session, session.begin():
@@ -196,7 +196,8 @@ def _start_server(folder: Path, port: int, cache_dir: Path, embedder_kind: str,
             break
         time.sleep(0.5)
     server.kill()
-    raise SystemExit("the server did not become ready: " + server.stderr.read().decode()[-2000:])
+    _, stderr = server.communicate()
+    raise SystemExit("the server did not become ready: " + stderr.decode()[-2000:])
 
 
 def _user_key(base: str) -> str:
@@ -262,7 +263,7 @@ def measure(folder: Path, *, queries: list[str], warm_up: list[str], port: int,
         runs: dict[str, Any] = {}
         for clients in CLIENTS:
             latencies, steps, wall, empty = _ask_all(base, key, queries, clients)
-            run = {**percentiles(latencies), "qps": round(len(latencies) / wall, 1),
+            run: dict[str, Any] = {**percentiles(latencies), "qps": round(len(latencies) / wall, 1),
                    "queries_without_hits": empty}
             if clients == 1:
                 run["steps_p50_ms"] = {name: round(float(np.median([s.get(name, 0.0)

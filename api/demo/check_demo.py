@@ -34,6 +34,7 @@ import zipfile
 import zlib
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
@@ -86,7 +87,7 @@ def valid_principal(pid: str) -> bool:
     return pid == EVERYONE or bool(_USER.match(pid)) or bool(_GROUP.match(pid))
 
 
-def load_company(report: Report) -> tuple[dict, dict[str, set[str]]]:
+def load_company(report: Report) -> tuple[dict[str, Any], dict[str, set[str]]]:
     company = json.loads(COMPANY.read_text(encoding="utf-8"))
     for key in ("tenant", "users", "groups", "admins"):
         if key not in company:
@@ -192,11 +193,12 @@ class Doc:
         return bool(ents.intersection(self.allow)) and not ents.intersection(self.deny)
 
 
-def walk_corpus(report: Report, groups: dict[str, set[str]]) -> tuple[list[Doc], dict[str, tuple]]:
+def walk_corpus(report: Report, groups: dict[str, set[str]],
+                ) -> tuple[list[Doc], dict[str, tuple[list[str], list[str], bool]]]:
     docs: list[Doc] = []
     folder_acls: dict[str, tuple[list[str], list[str], bool]] = {}
 
-    def read_acl(folder: Path) -> dict | None:
+    def read_acl(folder: Path) -> dict[str, Any] | None:
         acl_path = folder / ".acl.json"
         if not acl_path.exists():
             return None
@@ -208,6 +210,8 @@ def walk_corpus(report: Report, groups: dict[str, set[str]]) -> tuple[list[Doc],
             return None
         if not isinstance(acl, dict) or set(acl) - {"allow", "deny"}:
             report.error(f"{rel}: must be an object with only 'allow' and 'deny'")
+            if not isinstance(acl, dict):
+                return None
         for key in ("allow", "deny"):
             values = acl.get(key, [])
             if not isinstance(values, list):
@@ -223,7 +227,7 @@ def walk_corpus(report: Report, groups: dict[str, set[str]]) -> tuple[list[Doc],
     def walk(folder: Path, allow: list[str], deny: list[str]) -> None:
         acl = read_acl(folder)
         own = acl is not None
-        if own:
+        if acl is not None:
             if "allow" in acl:  # absent: the inherited allow list stays
                 allow = list(acl["allow"])
             deny = deny + [d for d in acl.get("deny", []) if d not in deny]
@@ -279,7 +283,9 @@ def _pdf_string(raw: bytes) -> str:
         if c == 0x5C and i + 1 < len(raw):  # backslash
             nxt = raw[i + 1]
             if 0x30 <= nxt <= 0x37:
-                octal = re.match(rb"[0-7]{1,3}", raw[i + 1 : i + 4]).group(0)
+                digits = re.match(rb"[0-7]{1,3}", raw[i + 1 : i + 4])
+                assert digits is not None  # raw[i + 1] is an octal digit
+                octal = digits.group(0)
                 out.append(int(octal, 8) & 0xFF)
                 i += 1 + len(octal)
                 continue
@@ -380,23 +386,23 @@ def term_present(term: str, text_lower: str, tokens: set[str]) -> bool:
 
 
 def check_questions(
-    questions: list[dict],
+    questions: list[dict[str, Any]],
     docs: list[Doc],
-    users: dict,
+    users: dict[str, Any],
     groups: dict[str, set[str]],
     report: Report,
 ) -> list[tuple[str, str, str, str]]:
     by_rel = {d.rel: d for d in docs}
     lowered = {d.rel: d.text.lower() for d in docs}
     tokens = {d.rel: set(_TOKEN.findall(lowered[d.rel])) for d in docs}
-    rows = []
+    rows: list[tuple[str, str, str, str]] = []
     if len(questions) < MIN_QUESTIONS:
         report.error(f"questions.json: {len(questions)} rows, at least {MIN_QUESTIONS} required")
     for n, row in enumerate(questions, start=1):
         for key in ("user", "question", "expect", "why"):
             if key not in row:
                 report.error(f"question {n}: missing key {key!r}")
-        user, question, expect = row.get("user"), row.get("question", ""), row.get("expect")
+        user, question, expect = str(row.get("user")), row.get("question", ""), row.get("expect")
         if user not in users:
             report.error(f"question {n}: unknown user {user}")
             continue

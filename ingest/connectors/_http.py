@@ -100,12 +100,12 @@ class JsonClient:
     def next_link(self, data: Mapping[str, Any]) -> str | None:
         links = data.get("_links") or {}
         nxt = links.get("next")
-        if not nxt:
+        if not isinstance(nxt, str) or not nxt:
             return None
         base = links.get("base")
         if isinstance(base, str) and base and not nxt.startswith("/wiki"):
             return urljoin(base.rstrip("/") + "/", nxt.lstrip("/"))
-        return str(nxt)
+        return nxt
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.max_wait_s, (2 ** attempt) * (0.5 + random.random() / 2)))

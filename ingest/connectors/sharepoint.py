@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
@@ -62,6 +62,14 @@ GRAPH = "https://graph.microsoft.com/v1.0"
 LOGIN = "https://login.microsoftonline.com"
 
 
+class _Retry(TypedDict, total=False):
+    """How ``JsonClient`` retries a throttled or failing Graph call."""
+
+    max_retries: int
+    max_wait_s: float
+    sleep: Callable[[float], None]
+
+
 class _Resync(Exception):
     """A delta token expired (410): enumerate everything again."""
 
@@ -77,8 +85,9 @@ class SharePointConnector:
         self.credentials = dict(credentials)
         self.transport, self.graph_url, self.login_url = transport, graph_url, login_url
         self.org_links_grant_everyone = org_links_grant_everyone
-        self._retry = {"max_retries": max_retries, "max_wait_s": max_retry_wait_s,
-                       **({} if sleep is None else {"sleep": sleep})}
+        self._retry = _Retry(max_retries=max_retries, max_wait_s=max_retry_wait_s)
+        if sleep is not None:
+            self._retry["sleep"] = sleep
         self._http: JsonClient | None = None
         self._members: dict[str, frozenset[str]] = {}
         self._emails: dict[str, str | None] = {}
