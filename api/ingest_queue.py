@@ -1,5 +1,7 @@
-"""Embedded mode's task queue: pushed documents are ingested in the API process on one
-thread, in micro-batches, so a bulk push runs near the embedder's batch throughput.
+"""Where pushed documents go (``Pushes``), and embedded mode's task queue: pushed documents
+are ingested in the API process on one thread, in micro-batches, so a bulk push runs near
+the embedder's batch throughput. With ``CLEARANCE_TASK_QUEUE=celery`` they go to the
+workers instead (``workers.push.WorkerPushes``).
 
 The same thread retries failed store writes (``workers.repair.retry_pending``) every
 ``repair_interval_s``: on the ingest thread, a repair never races a version being written."""
@@ -12,6 +14,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from core import RawDocument
 from workers.pipeline import IngestOutcome, ingest_documents
@@ -19,6 +22,17 @@ from workers.repair import retry_pending
 from workers.services import Services
 
 log = logging.getLogger(__name__)
+
+
+class Pending(Protocol):
+    """A pushed document on its way: ``result`` blocks for its outcome and raises
+    ``TimeoutError`` after ``timeout`` seconds (a ``Future`` is one)."""
+
+    def result(self, timeout: float | None = None) -> IngestOutcome: ...
+
+
+class Pushes(Protocol):
+    def submit(self, raw: RawDocument, *, tenant: str, source_id: str) -> Pending: ...
 
 
 @dataclass

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from acl import EntitlementResolver
 from answer import AnswerCache, AnswerGateway, CircuitBreaker, DailyTokenQuota, create_adapter
 from answer.service import Answerer
 from core import Settings
 from retrieval import FusionConfig, Retriever, create_reranker
+from workers import create_worker
+from workers.push import WorkerPushes
 from workers.services import Services
 
-from .ingest_queue import IngestQueue
+from .ingest_queue import IngestQueue, Pushes
 from .middleware import Metrics
 from .oidc import OidcVerifier
 from .scheduler import SourceJobs
@@ -26,10 +29,15 @@ class AppState:
     resolver: EntitlementResolver
     metrics: Metrics
     ingest_queue: IngestQueue
+    """Embedded mode's ingest thread; in both modes it retries failed index writes."""
+    pushes: Pushes
+    """Where pushed documents go: ``ingest_queue``, or the workers in Celery mode."""
     source_jobs: SourceJobs
     """Embedded mode's syncs ("Sync now" and, ticking, the schedule)."""
     oidc: OidcVerifier | None = None
     """Checks users' access tokens; None unless CLEARANCE_OIDC_ISSUER is set."""
+    celery: Any = None
+    """Celery mode: the client that sends tasks to the workers (it runs none)."""
 
     @classmethod
     def build(cls, settings: Settings, services: Services, metrics: Metrics) -> AppState:
@@ -44,6 +52,7 @@ class AppState:
         source_jobs = SourceJobs(settings, services, ingest_queue)
         if settings.task_queue == "embedded" and settings.embedded_scheduler:
             source_jobs.start_ticking()
+        celery = create_worker(settings) if settings.task_queue == "celery" else None
         return cls(settings=settings, services=services, retriever=retriever,
                    answerer=Answerer(retriever=retriever,
                                      adapter=answer_gateway(settings, services, metrics),
@@ -54,12 +63,15 @@ class AppState:
                                      injection_action=settings.injection_action),
                    resolver=resolver, metrics=metrics,
                    ingest_queue=ingest_queue, source_jobs=source_jobs,
+                   pushes=ingest_queue if celery is None else WorkerPushes(celery),
                    oidc=OidcVerifier(settings, entitlements=resolver.entitlements_for)
-                   if settings.oidc_issuer else None)
+                   if settings.oidc_issuer else None, celery=celery)
 
     def close(self) -> None:
         self.source_jobs.close()
         self.ingest_queue.close()
+        if self.celery is not None:
+            self.celery.clearance_runtime.close()
         if self.oidc is not None:
             self.oidc.close()
 

@@ -213,8 +213,9 @@ class Settings(BaseSettings):
     )
 
     task_queue: Literal["embedded", "celery"] = Field(
-        default="embedded", description="'embedded': the API process runs syncs on its ingest "
-        "thread; 'celery': the API enqueues them for the workers (docker-compose.yml)")
+        default="embedded", description="'embedded': the API process runs syncs and pushed "
+        "documents on its ingest thread; 'celery': the API enqueues both for the workers "
+        "(docker-compose.yml)")
     broker_url: str = Field(default="redis://127.0.0.1:6379/0",
                             description="Celery broker (and the sync locks' Redis)")
     broker_key_prefix: str = Field(

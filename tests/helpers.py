@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,9 @@ from core import Acl, RawDocument, Settings
 from index.embed import HashingEmbedder
 from retrieval import Retriever
 from workers.services import Services, build_services
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+"""The machine's Redis (``make test`` starts it when down)."""
 
 
 def settings_for(data_dir: Path, **overrides: Any) -> Settings:
@@ -38,3 +43,14 @@ def sees(services: Services, user: str, query: str) -> set[str]:
     retriever = Retriever(store=services.store, embedder=services.embedder,
                           sessions=services.sessions)
     return {h.external_id for h in retriever.search(query, entitlements=who, top_k=20).hits}
+
+
+def wait_for(predicate: Callable[[], Any], *, timeout_s: float = 20.0) -> Any:
+    """``predicate()`` once it is truthy (a worker's work is done); fails after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {predicate}")

@@ -4,7 +4,7 @@ Queues, so a big crawl never delays a permission change::
 
     fetch        sync_source (list the source, parse and embed its batches),
                  reconcile_source (ids-only full listing; deletes what syncs missed)
-    embed        ingest_documents (pushed batches)
+    embed        ingest_documents (pushed documents: ``workers.push``)
     permissions  sync_permissions, delete_document, dispatch_due (beat's tick)
 
 Run ``celery -A workers.celery_main worker -Q permissions`` on its own worker(s) and
@@ -26,13 +26,11 @@ Run ``celery -A workers.celery_main worker -Q permissions`` on its own worker(s)
 
 from __future__ import annotations
 
-import base64
 import logging
 import random
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -42,7 +40,7 @@ from celery.signals import worker_process_init, worker_process_shutdown
 from kombu.entity import Queue  # kombu re-exports it lazily, untyped
 from sqlalchemy.exc import OperationalError
 
-from core import Acl, RawDocument, Settings
+from core import Settings
 from core.db import engine_for, session_factory, upgrade_to_head
 from core.errors import NotFound, StoreUnavailable
 from index.embed import Embedder, create_embedder
@@ -50,6 +48,7 @@ from index.store import VectorStore, create_store
 from ingest import SourceUnavailable
 
 from .grace import close_stale_sources
+from .messages import outcome_message, raw_from_message, send_reply
 from .pipeline import delete_document, ingest_documents
 from .reconcile import reconcile_source
 from .services import Services
@@ -242,14 +241,16 @@ def create_worker(settings: Settings, *, store: VectorStore | None = None,
                     **report.counts.as_dict()}
 
     @app.task(name=TASK_NAMES["ingest_documents"], **retry)  # type: ignore[untyped-decorator]
-    def ingest_documents_task(tenant: str, source_id: str,
-                              documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def ingest_documents_task(tenant: str, source_id: str, documents: list[dict[str, Any]],
+                              reply_key: str | None = None) -> list[dict[str, Any]]:
+        """Pushed documents (``workers.push``); ``reply_key``: where an API call waits."""
         raws = [raw_from_message(d) for d in documents]
         outcomes = ingest_documents(runtime.services, raws, tenant=tenant, source_id=source_id)
         if any(o.error_code == StoreUnavailable.code for o in outcomes):
             raise StoreUnavailable("the vector store failed; the batch is retried")
-        return [{"doc_id": o.doc_id, "status": o.status, "chunks": o.chunks,
-                 "error_code": o.error_code} for o in outcomes]
+        if reply_key is not None:
+            send_reply(runtime.redis, reply_key, outcomes)
+        return [outcome_message(o) for o in outcomes]
 
     @app.task(name=TASK_NAMES["delete_document"], **retry)  # type: ignore[untyped-decorator]
     def delete_document_task(tenant: str, doc_id: str) -> str:
@@ -288,29 +289,3 @@ def create_worker(settings: Settings, *, store: VectorStore | None = None,
     worker_process_init.connect(runtime.on_process_init)
     worker_process_shutdown.connect(runtime.on_process_shutdown)
     return app
-
-
-def raw_to_message(raw: RawDocument) -> dict[str, Any]:
-    """A RawDocument as JSON for the broker (content base64, ACL as lists)."""
-    return {
-        "external_id": raw.external_id, "title": raw.title,
-        "content_b64": base64.b64encode(raw.content).decode(), "mime_type": raw.mime_type,
-        "acl": None if raw.acl is None else {"allow": sorted(raw.acl.allow),
-                                             "deny": sorted(raw.acl.deny)},
-        "url": raw.url, "updated_at": raw.updated_at.isoformat() if raw.updated_at else None,
-        "metadata": dict(raw.metadata),
-    }
-
-
-def raw_from_message(message: dict[str, Any]) -> RawDocument:
-    acl = message.get("acl")
-    updated = message.get("updated_at")
-    return RawDocument(
-        external_id=message["external_id"], title=message.get("title", ""),
-        content=base64.b64decode(message["content_b64"]), mime_type=message["mime_type"],
-        acl=None if acl is None else Acl.of(acl.get("allow", []), acl.get("deny", [])),
-        url=message.get("url"),
-        updated_at=datetime.fromisoformat(updated) if updated else None,
-        metadata=dict(message.get("metadata") or {}),
-    )
-

@@ -1,14 +1,14 @@
 """Pushed documents: put (queued or ``?wait=true``), get, change ACL, delete.
 
 In embedded mode the API process owns the index, so it runs the ingest steps itself on
-one background thread; ``wait=true`` waits for them up to CLEARANCE_WAIT_TIMEOUT_S.
+one background thread (``api.ingest_queue``); in Celery mode a worker runs them
+(``workers.push``). ``wait=true`` waits for them up to CLEARANCE_WAIT_TIMEOUT_S.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from fastapi import APIRouter, Query
@@ -29,10 +29,11 @@ from core.errors import (
 )
 from core.models import Document, DocumentStatus, Source
 from ingest import push_document
-from workers.pipeline import IngestOutcome, delete_document, set_document_acl, version_hash
+from workers.pipeline import delete_document, set_document_acl, version_hash
 
 from ..auth import Caller, require_scope
 from ..deps import CallerDep, RequestIdDep, SessionDep, StateDep, admin_audit
+from ..ingest_queue import Pending
 from ..schemas import AclBody, DocumentAccepted, DocumentPublic, DocumentPut, ErrorDetail
 from ..state import AppState
 
@@ -100,8 +101,7 @@ def _public(row: Document) -> DocumentPublic:
                           updated_at=row.source_updated_at or row.updated_at)
 
 
-def _queue(state: AppState, raw: RawDocument, *, tenant: str, source_id: str,
-           ) -> Future[IngestOutcome]:
+def _queue(state: AppState, raw: RawDocument, *, tenant: str, source_id: str) -> Pending:
     with state.services.sessions() as session, session.begin():
         doc_id = document_id(source_id, raw.external_id)
         row = rows_for_update(session, Document, [doc_id]).get(doc_id)
@@ -112,7 +112,7 @@ def _queue(state: AppState, raw: RawDocument, *, tenant: str, source_id: str,
                                  mime_type=raw.mime_type, status=DocumentStatus.QUEUED))
         elif row.status != DocumentStatus.INDEXING and not _same_as_indexed(row, raw):
             row.status = DocumentStatus.QUEUED
-    return state.ingest_queue.submit(raw, tenant=tenant, source_id=source_id)
+    return state.pushes.submit(raw, tenant=tenant, source_id=source_id)
 
 
 def _same_as_indexed(row: Document, raw: RawDocument) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,7 +13,7 @@ from acl import bump_acl_epoch, ensure_tenant
 from core.audit import record_for
 from core.errors import Conflict, NotFound
 from core.models import Document, Source, SyncRun
-from workers import CLOSED_CODE, TASK_NAMES, PermissionHealth, create_worker, permission_health
+from workers import CLOSED_CODE, TASK_NAMES, PermissionHealth, permission_health
 from workers.secrets import decrypt_secrets, encrypt_secrets, split_secrets
 from workers.sync import last_runs, runs_of
 
@@ -180,7 +180,7 @@ def list_runs(source_id: str, caller: CallerDep, session: SessionDep,
 
 @router.post("/{source_id}/sync", status_code=202, response_model=SyncAccepted)
 def start_sync(source_id: str, caller: CallerDep, session: SessionDep, state: StateDep,
-               request: Request, request_id: RequestIdDep) -> SyncAccepted:
+               request_id: RequestIdDep) -> SyncAccepted:
     """Embedded mode: the sync runs in this process, ingesting through the ingest thread.
     ``CLEARANCE_TASK_QUEUE=celery``: the sync is enqueued for the workers."""
     require_scope(caller, "admin")
@@ -188,19 +188,11 @@ def start_sync(source_id: str, caller: CallerDep, session: SessionDep, state: St
         source = _visible(session, caller, source_id)
         record_for(session, admin_audit(caller, request_id), kind="source.sync",
                    target=source.id, status_code=202)
-    if state.settings.task_queue == "celery":
-        _celery_client(request, state).send_task(TASK_NAMES["sync_source"], args=[source.id])
+    if state.celery is not None:
+        state.celery.send_task(TASK_NAMES["sync_source"], args=[source.id])
         return SyncAccepted(source_id=source.id, status="queued")
     started = state.source_jobs.start(source.id)
     return SyncAccepted(source_id=source.id, status="queued" if started else "running")
-
-
-def _celery_client(request: Request, state: AppState) -> Any:
-    """One Celery client per app, built on first use (it only sends)."""
-    client = getattr(request.app.state, "celery_client", None)
-    if client is None:
-        client = request.app.state.celery_client = create_worker(state.settings)
-    return client
 
 
 @router.patch("/{source_id}", response_model=SourceWithRuns)

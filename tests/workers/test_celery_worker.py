@@ -4,31 +4,27 @@ worker thread in this process, and the same vector store object on both sides.""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from celery import Celery
-from celery.contrib.testing.worker import start_worker
 from sqlalchemy import select
 
 from core import Entitlements, Settings, document_id
 from core.models import Document, DocumentStatus, Source, SyncRun
 from index.embed import HashingEmbedder
-from index.store import VectorStore, create_store
+from index.store import VectorStore
 from retrieval import Retriever
-from tests.helpers import settings_for, text_doc
+from tests.helpers import REDIS_URL, settings_for, text_doc, wait_for
 from workers import TASK_NAMES, create_worker
 from workers.services import Services
 from workers.sources import get_or_create_source
-from workers.tasks import raw_to_message
+from workers.messages import raw_to_message
 
 pytestmark = pytest.mark.postgres
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 EVERYBODY = Entitlements(tenant="default", principals=frozenset({"everyone"}))
 
 
@@ -48,59 +44,6 @@ class FlakyStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    prefix = f"clearance-test-{uuid.uuid4().hex[:10]}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
-@pytest.fixture
-def worker_settings(data_dir: Path, fresh_postgres_url: str, redis_prefix: str) -> Settings:
-    return settings_for(data_dir, database_url=fresh_postgres_url, qdrant_url=":memory:",
-                        broker_url=REDIS_URL, broker_key_prefix=redis_prefix,
-                        schedule_tick_s=1.0)
-
-
-@pytest.fixture
-def make_worker(worker_settings: Settings) -> Iterator[Callable[..., tuple[Celery, Services]]]:
-    """A Celery app on a real store, with its worker thread running; the test reads the
-    same ``Services`` (same store object) the worker writes to."""
-    stack: list[Any] = []
-
-    def make(*, wrap: Callable[[VectorStore], Any] | None = None) -> tuple[Celery, Services]:
-        embedder = HashingEmbedder()
-        store = create_store(worker_settings, dimensions=embedder.dimensions)
-        store.warm_up()
-        app = create_worker(worker_settings, store=wrap(store) if wrap else store,
-                            embedder=embedder)
-        context = start_worker(app, pool="solo", perform_ping_check=False,
-                               shutdown_timeout=30.0)
-        context.__enter__()
-        stack.append((context, app, store))
-        return app, app.clearance_runtime.services  # type: ignore[attr-defined]
-
-    yield make
-    for context, app, store in reversed(stack):
-        context.__exit__(None, None, None)
-        app.clearance_runtime.close()
-        store.close()
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout_s: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for the worker")
 
 
 def finished_runs(services: Services, source_id: str, kind: str = "content") -> list[SyncRun]:
