@@ -30,8 +30,13 @@ keyword terms (-0.02), Porter instead of Snowball, stemming codes, dropping numb
 within ±0.003), BM25 k1=0.9, b=0.4 (+0.002), the keyword vector of the whole document
 on every chunk (-0.006 to -0.008), query terms weighted by their count (-0.002); 128-token
 dense chunks whose keyword vector covers a 2-4k-character window of the document around
-them reach 0.751 on train but only 0.734 on test, at 2.2x the points. On the test split
-(300 queries) the served fusion scores 0.732, engine_rrf 0.710 (``python -m bench.beir``).
+them reach 0.751 on train but only 0.734 on test, at 2.2x the points; dense scores
+shifted by a fixed cosine c before dividing by the best, (s - c) / (best - c), with c
+0.1-0.4 and re-tuned weights (0.741 at most, c=0.1); a weight per query from the legs'
+top scores, their gaps or their top-10 overlap (choosing each query's best weight would
+score 0.777, but none of these correlates with it above |r| = 0.12, with signs that flip
+between train and test). On the test split (300 queries) the served fusion scores 0.732,
+engine_rrf 0.710 (``python -m bench.beir``).
 """
 
 from __future__ import annotations
