@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import Counter
@@ -67,7 +68,7 @@ def ingest(
     else:
         sink = _local_sink(settings, source=source, tenant=tenant,
                            retry_hint=f"clearance ingest {path} --source {source} "
-                                      "--server http://127.0.0.1:8000")
+                                      f"--server {_serving_url(settings)}")
     try:
         counts, failures, chunks, seconds = _run(connector.documents(), sink)
     finally:
@@ -120,7 +121,8 @@ def _local_sink(settings: Settings, *, source: str, tenant: str, retry_hint: str
         console.print(
             f"[red]The index under {settings.edge_path} is held by a running Clearance "
             "server[/red] (an embedded shard opens in one process only). Send the documents "
-            f"through it instead:\n  {retry_hint}", soft_wrap=True)
+            f"through it instead, with an admin key in --key or CLEARANCE_ADMIN_API_KEY "
+            f"(serve --demo prints one):\n  {retry_hint}", soft_wrap=True)
         raise typer.Exit(code=2) from None
 
 
@@ -218,10 +220,31 @@ def serve(
     else:
         console.print(f"Clearance on http://{host}:{port}  (data: {settings.data_dir}, "
                       f"embedder on {services.embedder.device})")
+    note = _note_serving(settings, host=host, port=port)
     try:
         uvicorn.run(application, host=host, port=port, workers=1, log_level="warning")
     finally:
+        note.unlink(missing_ok=True)
         services.close()
+
+
+SERVING_NOTE = "serving.json"
+"""In the data dir while ``clearance serve`` runs: where it listens, for ``ingest``'s hint."""
+
+
+def _note_serving(settings: Settings, *, host: str, port: int) -> Path:
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    note = settings.data_dir / SERVING_NOTE
+    note.write_text(json.dumps({"url": f"http://{reachable}:{port}", "pid": os.getpid()}))
+    return note
+
+
+def _serving_url(settings: Settings) -> str:
+    """The URL the server holding this data dir noted, else the default one."""
+    try:
+        return str(json.loads((settings.data_dir / SERVING_NOTE).read_text())["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "http://127.0.0.1:8000"
 
 
 def _prepare_demo(application: FastAPI, services: Services, settings: Settings, *,

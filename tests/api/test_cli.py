@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from api import cli
 from api.cli import app
 from api.cli_remote import RemoteIngest
 from api.demo_loader import DEMO_DIR
@@ -60,6 +61,19 @@ def test_ingest_says_when_a_server_holds_the_index(data_dir: Path) -> None:
     assert f"clearance ingest {CORPUS} --source demo --server http://127.0.0.1:8000" in output
 
 
+def test_ingest_names_the_url_the_holding_server_listens_on(data_dir: Path) -> None:
+    holder = hashing_services(data_dir)
+    note = cli._note_serving(holder.settings, host="0.0.0.0", port=8123)  # as serve does
+    try:
+        result = CliRunner().invoke(app, ["ingest", str(CORPUS), "--source", "demo"],
+                                    env=_env(data_dir))
+    finally:
+        note.unlink()
+        holder.close()
+    assert result.exit_code == 2
+    assert "--server http://127.0.0.1:8123" in " ".join(result.output.split())
+
+
 def test_ingest_through_a_running_server(api: Api) -> None:
     client: TestClient = api.client
     remote = RemoteIngest("http://testserver", key=ADMIN_KEY, source="demo",
@@ -85,7 +99,6 @@ def test_serve_demo_prints_every_key_and_command_whole_on_a_narrow_terminal(
     terminal's width."""
     from fastapi import FastAPI
 
-    from api import cli
     from tests.helpers import hashing_services, settings_for
 
     monkeypatch.setenv("COLUMNS", "60")
