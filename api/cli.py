@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -221,11 +223,19 @@ def serve(
         console.print(f"Clearance on http://{host}:{port}  (data: {settings.data_dir}, "
                       f"embedder on {services.embedder.device})")
     note = _note_serving(settings, host=host, port=port)
+    _unwind_on_sigterm()
     try:
         uvicorn.run(application, host=host, port=port, workers=1, log_level="warning")
     finally:
         note.unlink(missing_ok=True)
         services.close()
+
+
+def _unwind_on_sigterm() -> None:
+    """After a graceful shutdown uvicorn raises again the signal that asked for it. SIGTERM's
+    default action (``docker stop``, systemd, ``kill``) would then end the process before
+    ``serve`` closes the stores; exit by SystemExit instead, as Ctrl-C unwinds."""
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
 
 
 SERVING_NOTE = "serving.json"

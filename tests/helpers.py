@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -54,3 +55,10 @@ def wait_for(predicate: Callable[[], Any], *, timeout_s: float = 20.0) -> Any:
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {predicate}")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server the test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -1,10 +1,17 @@
 """`clearance ingest`: a folder of mixed documents, a summary, the held-shard case, and
-sending through a running server instead."""
+sending through a running server instead; `clearance serve` stopping cleanly."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -15,7 +22,7 @@ from api.cli_remote import RemoteIngest
 from api.demo_loader import DEMO_DIR
 from ingest import FilesystemConnector
 from tests.api.conftest import ADMIN_KEY, Api
-from tests.helpers import hashing_services
+from tests.helpers import free_port, hashing_services
 
 CORPUS = DEMO_DIR / "corpus"
 
@@ -59,6 +66,34 @@ def test_ingest_says_when_a_server_holds_the_index(data_dir: Path) -> None:
     assert result.exit_code == 2
     assert "held by a running Clearance server" in output
     assert f"clearance ingest {CORPUS} --source demo --server http://127.0.0.1:8000" in output
+
+
+def test_serve_stopped_by_sigterm_closes_the_index_and_forgets_its_url(data_dir: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)],
+        env={**os.environ, **_env(data_dir)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        note = data_dir / cli.SERVING_NOTE
+        deadline = time.monotonic() + 60
+        while not _healthy(port):
+            assert server.poll() is None and time.monotonic() < deadline, server.stdout
+            time.sleep(0.1)
+        assert json.loads(note.read_text())["url"] == f"http://127.0.0.1:{port}"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 128 + signal.SIGTERM
+    finally:
+        server.kill()
+    assert not note.exists()
+    reopened = hashing_services(data_dir)  # the shard was released
+    reopened.close()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def test_ingest_names_the_url_the_holding_server_listens_on(data_dir: Path) -> None:

@@ -4,17 +4,11 @@ embedder: index plus filler, a real server on loopback, every client count, the 
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 from bench import search_latency
 from tests.bench.test_beir import write_dataset
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.helpers import free_port
 
 
 def test_latency_bench_measures_every_client_count_and_step(tmp_path: Path) -> None:
@@ -23,7 +17,7 @@ def test_latency_bench_measures_every_client_count_and_step(tmp_path: Path) -> N
     args = search_latency.parse_args([
         "--path", str(tmp_path / "beir"), "--embedder", "hashing", "--sizes", "300",
         "--queries", "12", "--cache-dir", str(tmp_path / "cache"), "--out", str(out),
-        "--port", str(_free_port())])
+        "--port", str(free_port())])
     result = search_latency.run(args, say=lambda _line: None)
     facts = result["sizes"]["300"]
     assert facts["chunks"] == 300 and facts["filler_chunks"] == 300 - facts["scifact_chunks"]

@@ -7,7 +7,6 @@ embedder (the page, not ranking, is under test; tests/e2e covers the real model)
 
 from __future__ import annotations
 
-import socket
 import tempfile
 import threading
 import time
@@ -20,7 +19,7 @@ import uvicorn
 
 from api import demo_loader
 from api.app import create_app
-from tests.helpers import hashing_services, settings_for
+from tests.helpers import free_port, hashing_services, settings_for
 
 ADMIN_KEY = "ck_ui_suite_bootstrap_admin_key"
 
@@ -32,12 +31,6 @@ class DemoServer:
     """Demo users by id (``user:…``), with their keys."""
     admin_key: str
     """The bootstrap admin key (CLEARANCE_ADMIN_API_KEY) for setup calls from tests."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
