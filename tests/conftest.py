@@ -6,8 +6,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from workers.services import Services
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -71,3 +75,14 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def services(data_dir: Path) -> Iterator[Services]:
+    """SQLite and Qdrant Edge under ``data_dir`` with the hashing embedder; a module that
+    needs another store or PostgreSQL defines its own."""
+    from tests.helpers import hashing_services  # after the offline switches above
+
+    opened = hashing_services(data_dir)
+    yield opened
+    opened.close()

@@ -34,13 +34,6 @@ def fake_kind() -> None:
 
 
 @pytest.fixture
-def services(data_dir: Path) -> Iterator[Services]:
-    opened = hashing_services(data_dir)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def jobs(services: Services) -> Iterator[SourceJobs]:
     queue = IngestQueue(services)
     scheduler = SourceJobs(services.settings, services, queue)

@@ -3,16 +3,13 @@ keyword leg, and how the legs fuse for a caller."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 
 from core import Chunk, Entitlements, Settings
 from ingest import embedding_text, keyword_text
 from ingest.chunk import TITLE_MAX_CHARS
 from retrieval import FusionConfig, Retriever
-from tests.helpers import hashing_services, text_doc
+from tests.helpers import text_doc
 from workers.pipeline import ingest_documents
 from workers.services import Services
 from workers.sources import get_or_create_source
@@ -20,13 +17,6 @@ from workers.sources import get_or_create_source
 EVERYBODY = Entitlements(tenant="default", principals=frozenset({"everyone"}))
 LONG_TITLE = ("Quarterly report of the facilities team on office moves, parking permits and "
               "the replacement of the Zanzibar badge readers")
-
-
-@pytest.fixture
-def services(data_dir: Path) -> Iterator[Services]:
-    opened = hashing_services(data_dir)
-    yield opened
-    opened.close()
 
 
 def ingest(services: Services, *docs: tuple[str, str, str]) -> None:

@@ -20,6 +20,7 @@ from index.store import VectorStore, create_store
 from tests.helpers import REDIS_URL, settings_for
 from workers import create_worker
 from workers.services import Services
+from workers.sources import get_or_create_source
 
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
@@ -62,3 +63,10 @@ def make_worker(worker_settings: Settings) -> Iterator[Callable[..., tuple[Celer
         context.__exit__(None, None, None)
         app.clearance_runtime.close()
         store.close()
+
+
+@pytest.fixture
+def source_id(services: Services) -> str:
+    """A push source of tenant ``default`` (a module syncing a connector defines its own)."""
+    with services.sessions() as session, session.begin():
+        return get_or_create_source(session, tenant="default", name="test", kind="push").id

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -37,19 +37,6 @@ class CountingEmbedder(HashingEmbedder):
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         self.calls += len(texts)
         return super().embed_documents(texts)
-
-
-@pytest.fixture
-def services(data_dir: Path) -> Iterator[Services]:
-    opened = hashing_services(data_dir)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def source_id(services: Services) -> str:
-    with services.sessions() as session, session.begin():
-        return get_or_create_source(session, tenant="default", name="test", kind="push").id
 
 
 def visible_versions(services: Services, doc_id: str, query: str = "policy") -> set[str]:

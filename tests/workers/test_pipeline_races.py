@@ -24,7 +24,6 @@ from retrieval import Retriever
 from tests.helpers import hashing_services, text_doc
 from workers.pipeline import delete_document, ingest_documents, version_hash
 from workers.services import Services
-from workers.sources import get_or_create_source
 
 EVERYBODY = Entitlements(tenant="default", principals=frozenset({"everyone"}))
 V1 = "Travel policy version one. Employees fly economy on every flight."
@@ -39,12 +38,6 @@ def services(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[Service
     opened = hashing_services(data_dir, **overrides)
     yield opened
     opened.close()
-
-
-@pytest.fixture
-def source_id(services: Services) -> str:
-    with services.sessions() as session, session.begin():
-        return get_or_create_source(session, tenant="default", name="test", kind="push").id
 
 
 @contextmanager

@@ -4,9 +4,7 @@ sync is next due, not where a content sync resumes, not a permission grace verdi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +13,6 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from core.models import Source, SyncRun, SyncRunStatus
-from tests.helpers import hashing_services
 from workers.grace import FAIL_CLOSED, permission_health
 from workers.retention import prune_runs
 from workers.services import Services
@@ -30,13 +27,6 @@ _run = st.one_of(
               st.sampled_from(STATUSES), st.booleans()),
     st.just((FAIL_CLOSED, SyncRunStatus.SUCCEEDED, False)),
 )
-
-
-@pytest.fixture
-def services(data_dir: Path) -> Iterator[Services]:
-    opened = hashing_services(data_dir)
-    yield opened
-    opened.close()
 
 
 def make_source(services: Services) -> str:
