@@ -22,6 +22,7 @@ from workers import create_worker
 from workers.services import Services
 from workers.sources import get_or_create_source
 
+
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
     prefix = f"clearance-test-{uuid.uuid4().hex[:10]}:"
