@@ -30,14 +30,16 @@ def create_store(settings: Settings, dimensions: int) -> VectorStore:
     """
     url = settings.qdrant_url
     if not url:
-        return EdgeStore(settings.edge_path, dimensions=dimensions)
+        return EdgeStore(settings.edge_path, dimensions=dimensions,
+                         idf_sample=settings.idf_sample_chunks)
     if url == MEMORY_URL:
         client = QdrantClient(location=MEMORY_URL)
     else:
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
         # No version probe here (constructors do no I/O); warm_up() checks the version.
         client = QdrantClient(url=url, api_key=api_key, check_compatibility=False)
-    return QdrantServerStore(client, collection=settings.collection, dimensions=dimensions)
+    return QdrantServerStore(client, collection=settings.collection, dimensions=dimensions,
+                             idf_sample=settings.idf_sample_chunks)
 
 
 __all__ = [

@@ -17,6 +17,7 @@ Engine facts this module relies on (https://qdrant.tech/documentation/edge/edge-
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,22 +29,27 @@ from core import Entitlements, Hit
 from core.errors import StoreLocked, StoreUnavailable
 
 from .base import DENSE_VECTOR, KEYWORD_VECTOR, ChunkPoint, SearchFilters, SparseVector, StoreQuery
-from .filters import FieldMatch, FilterSpec, document_filter, tenant_filter
+from .filters import FieldMatch, FilterSpec, acl_filter, document_filter, tenant_filter
+from .idf_sample import DEFAULT_TARGET, SAMPLE_FIELD, IdfSampler
 from .payload import KEYWORD_INDEXES, TENANT_FIELD, acl_payload, filled, hit_of, payload_of
 from .plan import SearchPlan, plan_search
 
 UPSERT_BATCH = 512
 """Points per update operation: bounds one WAL record without costing many round trips."""
+log = logging.getLogger(__name__)
 
 
 class EdgeStore:
     """Chunk points in a Qdrant Edge shard under ``path``; one process may hold it."""
 
-    def __init__(self, path: Path, *, dimensions: int) -> None:
+    def __init__(self, path: Path, *, dimensions: int, idf_sample: int = DEFAULT_TARGET) -> None:
+        """``idf_sample``: above twice this many readable points, a caller's IDF is
+        measured on about this many of them (``idf_sample.py``); 0 measures all."""
         if dimensions <= 0:
             raise ValueError("dimensions must be positive")
         self.path = Path(path)
         self.dimensions = dimensions
+        self.idf_sample = IdfSampler(self._count_readable, target=idf_sample)
         self._shard: qe.EdgeShard | None = None
         self._lock = threading.Lock()
 
@@ -123,7 +129,8 @@ class EdgeStore:
 
     def search(self, query: StoreQuery, *, entitlements: Entitlements,
                filters: SearchFilters | None = None, top_k: int = 10) -> list[Hit]:
-        plan = plan_search(query, entitlements=entitlements, filters=filters, top_k=top_k)
+        plan = plan_search(query, entitlements=entitlements, filters=filters, top_k=top_k,
+                           idf_sample=self.idf_sample.rate(query, entitlements, top_k))
         if top_k <= 0:
             return []
         request = _request(plan)
@@ -145,6 +152,11 @@ class EdgeStore:
 
     # -- internals ------------------------------------------------------------------------
 
+    def _count_readable(self, entitlements: Entitlements) -> int:
+        request = qe.CountRequest(exact=True, filter=_filter(acl_filter(entitlements)))
+        with self._engine("count"):
+            return int(self._require().count(request))
+
     def _config(self) -> qe.EdgeConfig:
         return qe.EdgeConfig(
             vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=self.dimensions,
@@ -153,9 +165,9 @@ class EdgeStore:
             sparse_vectors={KEYWORD_VECTOR: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
         )
 
-    @staticmethod
-    def _ensure_indexes(shard: qe.EdgeShard) -> None:
-        existing = set(shard.info().payload_schema)
+    def _ensure_indexes(self, shard: qe.EdgeShard) -> None:
+        info = shard.info()
+        existing = set(info.payload_schema)
         if TENANT_FIELD not in existing:
             # is_tenant co-locates a tenant's points on disk and lets the planner use it.
             shard.update(qe.UpdateOperation.create_field_index(
@@ -164,6 +176,16 @@ class EdgeStore:
             if field not in existing:
                 shard.update(qe.UpdateOperation.create_field_index(
                     field, qe.PayloadSchemaType.Keyword))
+        if SAMPLE_FIELD not in existing and info.points_count == 0:
+            # Indexed only while empty: the index then vouches that every point has samples.
+            shard.update(qe.UpdateOperation.create_field_index(
+                SAMPLE_FIELD, qe.PayloadSchemaType.Keyword))
+            existing.add(SAMPLE_FIELD)
+        self.idf_sample.indexed = SAMPLE_FIELD in existing
+        if not self.idf_sample.indexed:
+            log.warning("The Edge shard at %s predates IDF samples: keyword IDF is measured "
+                        "over everything a caller may read, which slows searches above ~100k "
+                        "chunks. Re-index into a new CLEARANCE_DATA_DIR to sample.", self.path)
 
     def _require(self) -> qe.EdgeShard:
         shard = self._shard

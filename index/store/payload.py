@@ -13,12 +13,14 @@ from typing import Any
 from core import Hit
 
 from .base import ChunkPoint
+from .idf_sample import SAMPLE_FIELD, rates_of
 
 KEYWORD_INDEXES: tuple[str, ...] = (
     "acl_allow", "acl_deny", "source_id", "doc_id", "content_hash",
 )
 """Keyword payload indexes besides ``tenant`` (which is indexed with ``is_tenant=True``):
-every field the ACL, document and caller filters match on."""
+every field the ACL, document and caller filters match on. ``idf_sample`` is indexed too, by
+each store once every point has one (``idf_sample.py``)."""
 TENANT_FIELD = "tenant"
 KEY_FIELDS: tuple[str, ...] = ("doc_id", "content_hash", "acl_version")
 """What a ``keys_only`` hit carries: enough to fuse, group per document and re-check."""
@@ -43,6 +45,7 @@ def payload_of(point: ChunkPoint) -> dict[str, Any]:
         "acl_version": point.acl_version,
         "updated_at": point.updated_at,
         "metadata": dict(point.metadata),
+        SAMPLE_FIELD: rates_of(point.id),
     }
 
 

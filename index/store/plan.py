@@ -12,7 +12,8 @@ from typing import Literal
 from core import Entitlements
 
 from .base import SearchFilters, SparseVector, StoreQuery
-from .filters import FilterSpec, acl_filter
+from .filters import FieldMatch, FilterSpec, acl_filter
+from .idf_sample import SAMPLE_FIELD
 from .payload import KEY_FIELDS
 
 
@@ -31,7 +32,8 @@ class SearchPlan:
     mode (Edge leaves points without sparse terms out of N). Scoped to what the caller may
     read, scores depend only on readable documents, and both stores agree. Qdrant ≥ 1.19
     (https://qdrant.tech/blog/qdrant-1.19.x/ "Per-Tenant IDF Statistics";
-    ``SearchParams.idf``).
+    ``SearchParams.idf``). Above a size, one sample of it
+    (``idf_sample.py``).
     """
     leg_limit: int
     """Candidates per leg before fusion."""
@@ -42,7 +44,10 @@ class SearchPlan:
 
 
 def plan_search(query: StoreQuery, *, entitlements: Entitlements,
-                filters: SearchFilters | None, top_k: int) -> SearchPlan:
+                filters: SearchFilters | None, top_k: int,
+                idf_sample: str | None = None) -> SearchPlan:
+    """``idf_sample``: measure IDF over the readable points of this sample only
+    (``idf_sample.py``; None: all of them)."""
     if query.rrf_k <= 0:
         raise ValueError("rrf_k must be a positive integer")
     if query.prefetch_limit is not None and query.prefetch_limit <= 0:
@@ -59,9 +64,16 @@ def plan_search(query: StoreQuery, *, entitlements: Entitlements,
         dense=[float(x) for x in query.dense] if query.dense is not None else None,
         sparse=query.sparse,
         filter=acl_filter(entitlements, filters),
-        idf_corpus=acl_filter(entitlements),
+        idf_corpus=_sampled(acl_filter(entitlements), idf_sample),
         leg_limit=leg_limit,
         payload=list(KEY_FIELDS) if query.keys_only else True,
         top_k=top_k,
         rrf_k=query.rrf_k,
     )
+
+
+def _sampled(readable: FilterSpec, rate: str | None) -> FilterSpec:
+    if rate is None:
+        return readable
+    return FilterSpec(must=(*readable.must, FieldMatch(SAMPLE_FIELD, frozenset({rate}))),
+                      must_not=readable.must_not)

@@ -18,6 +18,7 @@ Engine facts relied on:
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from collections.abc import Iterator, Sequence
@@ -31,7 +32,8 @@ from core import Entitlements, Hit
 from core.errors import StoreUnavailable
 
 from .base import DENSE_VECTOR, KEYWORD_VECTOR, ChunkPoint, SearchFilters, SparseVector, StoreQuery
-from .filters import FieldMatch, FilterSpec, document_filter, tenant_filter
+from .filters import FieldMatch, FilterSpec, acl_filter, document_filter, tenant_filter
+from .idf_sample import DEFAULT_TARGET, SAMPLE_FIELD, IdfSampler
 from .payload import KEYWORD_INDEXES, TENANT_FIELD, acl_payload, filled, hit_of, payload_of
 from .plan import SearchPlan, plan_search
 
@@ -39,17 +41,21 @@ MIN_SERVER_VERSION = (1, 19)
 """Per-caller IDF statistics (``SearchParams.idf``) arrived in Qdrant 1.19."""
 UPSERT_BATCH = 256
 """Points per request: keeps one HTTP body to a few MB at 384 dimensions with text."""
+log = logging.getLogger(__name__)
 
 
 class QdrantServerStore:
     """Chunk points in one collection of a Qdrant server (or ``:memory:`` in tests)."""
 
-    def __init__(self, client: QdrantClient, *, collection: str, dimensions: int) -> None:
+    def __init__(self, client: QdrantClient, *, collection: str, dimensions: int,
+                 idf_sample: int = DEFAULT_TARGET) -> None:
+        """``idf_sample``: as ``EdgeStore``'s (``idf_sample.py``)."""
         if dimensions <= 0:
             raise ValueError("dimensions must be positive")
         self.client = client
         self.collection = collection
         self.dimensions = dimensions
+        self.idf_sample = IdfSampler(self._count_readable, target=idf_sample)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -78,6 +84,17 @@ class QdrantServerStore:
                     if field not in existing:
                         self.client.create_payload_index(
                             self.collection, field, field_schema=qm.PayloadSchemaType.KEYWORD)
+                if SAMPLE_FIELD not in existing and not info.points_count:
+                    # Indexed only while empty: the index vouches that every point has samples.
+                    self.client.create_payload_index(
+                        self.collection, SAMPLE_FIELD, field_schema=qm.PayloadSchemaType.KEYWORD)
+                    existing.add(SAMPLE_FIELD)
+            self.idf_sample.indexed = SAMPLE_FIELD in existing
+            if not self.idf_sample.indexed:
+                log.warning("Qdrant collection %r predates IDF samples: keyword IDF is measured "
+                            "over everything a caller may read, which slows searches above "
+                            "~100k chunks. Sync into a new CLEARANCE_COLLECTION to sample.",
+                            self.collection)
 
     def close(self) -> None:
         self.client.close()
@@ -116,10 +133,11 @@ class QdrantServerStore:
 
     def search(self, query: StoreQuery, *, entitlements: Entitlements,
                filters: SearchFilters | None = None, top_k: int = 10) -> list[Hit]:
-        plan = plan_search(query, entitlements=entitlements, filters=filters, top_k=top_k)
-        if top_k <= 0:
-            return []
         with self._remote("search"):
+            plan = plan_search(query, entitlements=entitlements, filters=filters, top_k=top_k,
+                               idf_sample=self.idf_sample.rate(query, entitlements, top_k))
+            if top_k <= 0:
+                return []
             response = self._query(plan)
         return [hit_of(p.id, p.score, p.payload) for p in response.points]
 
@@ -137,6 +155,10 @@ class QdrantServerStore:
             return self.client.count(self.collection, count_filter=_filter(spec), exact=True).count
 
     # -- internals ------------------------------------------------------------------------
+
+    def _count_readable(self, entitlements: Entitlements) -> int:
+        return self.client.count(self.collection, exact=True,
+                                 count_filter=_filter(acl_filter(entitlements))).count
 
     def _create_collection(self) -> None:
         try:

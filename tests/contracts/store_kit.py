@@ -22,6 +22,7 @@ from core import EVERYONE, Entitlements, chunk_id, document_id
 from index.embed.hashing import HashingEmbedder
 from index.sparse import encode_document, encode_query
 from index.store import ChunkPoint, EdgeStore, QdrantServerStore, StoreQuery, VectorStore
+from index.store.idf_sample import DEFAULT_TARGET
 
 DIMS = 64
 TENANT = "acme"
@@ -33,20 +34,21 @@ MODES: tuple[Mode, ...] = ("dense", "keyword", "hybrid")
 _embedder = HashingEmbedder(dimensions=DIMS)
 
 
-def make_store(kind: str, tmp_dir: Path) -> VectorStore:
+def make_store(kind: str, tmp_dir: Path, *, idf_sample: int = DEFAULT_TARGET) -> VectorStore:
     """A fresh store of ``kind``, not yet warmed up."""
     if kind == "edge":
-        return EdgeStore(tmp_dir / "edge", dimensions=DIMS)
+        return EdgeStore(tmp_dir / "edge", dimensions=DIMS, idf_sample=idf_sample)
     if kind == "server":
         return QdrantServerStore(QdrantClient(location=":memory:"), collection="chunks",
-                                 dimensions=DIMS)
+                                 dimensions=DIMS, idf_sample=idf_sample)
     raise ValueError(kind)
 
 
 @contextmanager
-def open_store(kind: str, tmp_dir: Path) -> Iterator[VectorStore]:
+def open_store(kind: str, tmp_dir: Path, *, idf_sample: int = DEFAULT_TARGET,
+               ) -> Iterator[VectorStore]:
     with fast_dir(tmp_dir) as where:
-        store = make_store(kind, where)
+        store = make_store(kind, where, idf_sample=idf_sample)
         store.warm_up()
         try:
             yield store
