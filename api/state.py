@@ -63,7 +63,8 @@ class AppState:
                                      injection_action=settings.injection_action),
                    resolver=resolver, metrics=metrics,
                    ingest_queue=ingest_queue, source_jobs=source_jobs,
-                   pushes=ingest_queue if celery is None else WorkerPushes(celery),
+                   pushes=(ingest_queue if celery is None
+                           else WorkerPushes(celery, services.sessions)),
                    oidc=OidcVerifier(settings, entitlements=resolver.entitlements_for)
                    if settings.oidc_issuer else None, celery=celery)
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -277,3 +278,17 @@ class TokenUsage(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class StagedContent(Base):
+    """A pushed document's bytes on their way to a worker (Celery mode): the task message
+    carries this row's id instead of the content, so the broker never holds large documents
+    (``workers.staging``). Deleted once the document is ingested; pruned after a day."""
+
+    __tablename__ = "staged_contents"
+    __table_args__ = (Index("ix_staged_contents_created", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)

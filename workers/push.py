@@ -2,7 +2,8 @@
 call that asked to wait (``?wait=true``) waits for the worker's reply.
 
 The API marks the document's row ``queued`` (SQL) and sends the raw document in the task
-message (``workers.messages``); a worker parses, chunks, embeds and writes it as it does
+message (``workers.messages``), its content staged in SQL when larger than
+``workers.staging.INLINE_BYTES``; a worker parses, chunks, embeds and writes it as it does
 for a sync, so the API process never embeds a pushed document. The reply travels on a
 Redis list of its own: the worker pushes the outcome there and the API blocks on it with
 BLPOP for at most the caller's wait. No Celery result backend is involved, and a reply
@@ -19,11 +20,13 @@ import uuid
 from typing import Any
 
 import redis
+from sqlalchemy.orm import Session, sessionmaker
 
 from core import RawDocument
 
 from .messages import outcomes_from_reply, raw_to_message
 from .pipeline import IngestOutcome
+from .staging import INLINE_BYTES, stage
 from .tasks import TASK_NAMES
 
 
@@ -50,15 +53,18 @@ class WorkerReply:
 
 class WorkerPushes:
     """``submit`` sends one pushed document to the workers; ``app`` is a Celery client
-    built by ``workers.create_worker`` (it only sends)."""
+    built by ``workers.create_worker`` (it only sends); ``sessions`` stage large content."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, sessions: sessionmaker[Session]) -> None:
         self._app = app
         self._runtime = app.clearance_runtime
+        self._sessions = sessions
 
     def submit(self, raw: RawDocument, *, tenant: str, source_id: str) -> WorkerReply:
         key = self._runtime.key(f"reply:{uuid.uuid4().hex}")
+        ref = (stage(self._sessions, tenant=tenant, content=raw.content)
+               if len(raw.content) > INLINE_BYTES else None)
         self._app.send_task(TASK_NAMES["ingest_documents"],
-                            args=[tenant, source_id, [raw_to_message(raw)]],
+                            args=[tenant, source_id, [raw_to_message(raw, content_ref=ref)]],
                             kwargs={"reply_key": key})
         return WorkerReply(self._runtime.redis, key, raw.external_id)

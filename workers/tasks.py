@@ -48,10 +48,11 @@ from index.store import VectorStore, create_store
 from ingest import SourceUnavailable
 
 from .grace import close_stale_sources
-from .messages import outcome_message, raw_from_message, send_reply
+from .messages import outcome_message, send_reply
 from .pipeline import delete_document, ingest_documents
 from .reconcile import reconcile_source
 from .services import Services
+from .staging import discard, prune_staged, unstaged
 from .sync import RECONCILE, due_sources, sync_permissions, sync_source
 
 log = logging.getLogger(__name__)
@@ -243,13 +244,18 @@ def create_worker(settings: Settings, *, store: VectorStore | None = None,
     @app.task(name=TASK_NAMES["ingest_documents"], **retry)  # type: ignore[untyped-decorator]
     def ingest_documents_task(tenant: str, source_id: str, documents: list[dict[str, Any]],
                               reply_key: str | None = None) -> list[dict[str, Any]]:
-        """Pushed documents (``workers.push``); ``reply_key``: where an API call waits."""
-        raws = [raw_from_message(d) for d in documents]
-        outcomes = ingest_documents(runtime.services, raws, tenant=tenant, source_id=source_id)
+        """Pushed documents (``workers.push``); ``reply_key``: where an API call waits.
+        Staged content (``workers.staging``) is read back, and dropped once ingested."""
+        sessions = runtime.services.sessions
+        raws, gone, staged = unstaged(sessions, documents, tenant=tenant, source_id=source_id)
+        outcomes = ingest_documents(runtime.services, raws, tenant=tenant,
+                                    source_id=source_id) if raws else []
         if any(o.error_code == StoreUnavailable.code for o in outcomes):
             raise StoreUnavailable("the vector store failed; the batch is retried")
+        outcomes += gone
         if reply_key is not None:
             send_reply(runtime.redis, reply_key, outcomes)
+        discard(sessions, staged)
         return [outcome_message(o) for o in outcomes]
 
     @app.task(name=TASK_NAMES["delete_document"], **retry)  # type: ignore[untyped-decorator]
@@ -262,12 +268,15 @@ def create_worker(settings: Settings, *, store: VectorStore | None = None,
 
     @app.task(name=TASK_NAMES["dispatch_due"], **retry)  # type: ignore[untyped-decorator]
     def dispatch_due_task() -> list[list[str]]:
-        """Close the sources whose permissions went stale past their grace, then enqueue
+        """Close the sources whose permissions went stale past their grace, drop pushed
+        content staged for longer than a day (``workers.staging``), then enqueue
         every due sync once: a marker key (SET NX, expiring with the tick) keeps two beats,
         or a slow tick, from queueing the same sync twice."""
         sent: list[list[str]] = []
         for source_id in close_stale_sources(runtime.services):
             sent.append([source_id, "fail_closed"])
+        with runtime.services.sessions.begin() as session:
+            prune_staged(session)
         with runtime.services.sessions() as session:
             due = list(due_sources(session,
                                    default_content_s=settings.sync_interval_s,

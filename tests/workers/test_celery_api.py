@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,16 @@ import pytest
 from celery import Celery
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import func, select
 
 from api.app import create_app
 from core import Settings
+from core.models import StagedContent
 from index.embed import HashingEmbedder
 from tests.api.conftest import ADMIN_KEY, Api
 from tests.helpers import wait_for
 from workers.services import Services, build_services
+from workers.staging import INLINE_BYTES
 
 pytestmark = pytest.mark.postgres
 
@@ -107,6 +111,35 @@ def test_waiting_returns_the_workers_outcome(celery_api: tuple[Api, QueryOnlyEmb
     assert api.call("GET", f"/v1/sources/{source_id}/documents/scan.pdf"
                     ).json()["status"] == "failed"
     assert embedder.documents_embedded == 0
+
+
+def test_a_large_document_travels_through_sql_not_through_the_broker(
+        celery_api: tuple[Api, QueryOnlyEmbedder]) -> None:
+    api, _ = celery_api
+    state = api.client.app.state.clearance  # type: ignore[attr-defined]
+    sent: list[str] = []
+    send_task = state.celery.send_task
+
+    def recording(name: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(json.dumps([args, kwargs]))
+        return send_task(name, *args, **kwargs)
+
+    state.celery.send_task = recording
+    filler = " ".join(f"Section {i} lists the standard travel allowances." for i in range(6000))
+    text = f"{MEMO}\n\n{filler}"
+    assert len(text) > INLINE_BYTES
+    source_id = api.source()
+    response = put(api, source_id, "handbook", wait=True, title="Travel handbook", text=text,
+                   acl={"allow": ["group:finance"], "deny": []})
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "indexed"
+    assert len(sent) == 1 and len(sent[0]) < 4096  # the id of the staged copy, not the text
+    assert "Lisbon" not in sent[0]
+    assert [h["external_id"] for h in api.search(FINANCE, "Lisbon offsite budget")] == [
+        "handbook"]
+    assert api.search(OUTSIDER, "Lisbon offsite budget") == []
+    with state.services.sessions() as session:  # dropped once ingested
+        assert session.scalar(select(func.count()).select_from(StagedContent)) == 0
 
 
 def test_a_wait_that_runs_out_answers_504_and_a_worker_started_later_still_indexes_it(
