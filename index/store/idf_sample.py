@@ -2,8 +2,8 @@
 
 The keyword leg's IDF is measured over the caller's readable points (``plan.py``), and the
 engine pays for that per query in proportion to how many points it is, whatever the number
-of query terms: /v1/search at 1M chunks (500k readable) spent 64 ms in the engine, at 100k
-~7 ms. Global statistics would be cheap but count documents the caller cannot read.
+of query terms: /v1/search at 1M chunks (500k readable) spent 49-64 ms in the engine, at
+100k ~7 ms. Global statistics would be cheap but count documents the caller cannot read.
 
 So every point carries ``idf_sample``, the nested samples it belongs to by a hash of its id
 (rate 2: about half of all points, 4: a quarter, ...), and a caller who may read more than
@@ -18,9 +18,13 @@ Elasticsearch scores each shard with its own term statistics by default
 (``search_type=query_then_fetch``,
 https://www.elastic.co/guide/en/elasticsearch/reference/current/search-search.html).
 
-Quality, on the 100k bench shard (keyword leg alone, SciFact test claims, the 148 with a
-readable relevant abstract): nDCG@10 0.519 over the whole readable corpus (50k points),
-0.518-0.521 over samples of 25k down to 3k of them.
+Measured with ``python -m bench.search_latency --sizes 1000000`` (one client, who may read
+half of the corpus): 1M chunks, p50 58.7 -> 38.2 ms, p95 67.1 -> 45.3 ms, engine
+49.4 -> 28.7 ms (``CLEARANCE_IDF_SAMPLE_CHUNKS=0`` against the default); at 100k (50k
+readable) the two are within noise. Keyword leg alone, SciFact test claims with a readable
+relevant abstract (148), nDCG@10: 1M shard 0.2169 exact, 0.2157 with the default sample
+(15.6k of 500k), 0.2090 with half of it (7.8k), which is why the target is not lower; 100k
+shard 0.519 exact, 0.518-0.521 with 25k down to 3k of its 50k.
 
 How many points the caller may read is counted exactly (an estimate would draw on index
 statistics that include unreadable points) and kept per principal set for ``COUNT_TTL_S``:
