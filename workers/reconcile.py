@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from core.errors import NotFound
 from core.models import Document, DocumentStatus, SyncRunStatus
-from ingest import Connector, ListingConnector
+from ingest import ListingConnector, SourceConnector
 
 from .pipeline import delete_document
 from .services import Services
@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 1000
 
 
-def reconcile_source(services: Services, *, source_id: str, connector: Connector | None = None,
+def reconcile_source(services: Services, *, source_id: str,
+                     connector: SourceConnector | None = None,
                      heartbeat: Heartbeat | None = None) -> SyncReport:
     """One reconciliation of the source. The caller holds the source's content lock."""
     source = _source(services, source_id)

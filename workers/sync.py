@@ -37,13 +37,13 @@ from core.errors import ClearanceError, NotFound
 from core.models import Document, DocumentStatus, Group, Membership, Source, SyncRun, SyncRunStatus
 from ingest import (
     Checkpoint,
-    Connector,
     ConnectorFailure,
     Deleted,
     IncrementalConnector,
     ListingComplete,
     PermissionConnector,
     Seen,
+    SourceConnector,
     SourceCredentialsInvalid,
     create_connector,
 )
@@ -88,7 +88,7 @@ class SyncReport:
     error_code: str | None = None
 
 
-def connector_for(services: Services, source: Source) -> Connector:
+def connector_for(services: Services, source: Source) -> SourceConnector:
     """The source's connector, its secrets decrypted into its config."""
     config: dict[str, Any] = dict(source.config or {})
     config["source_id"] = source.id  # synced groups are named group:<source_id>:<id>
@@ -97,7 +97,8 @@ def connector_for(services: Services, source: Source) -> Connector:
     return create_connector(source.kind, config, max_bytes=services.settings.max_upload_bytes)
 
 
-def sync_source(services: Services, *, source_id: str, connector: Connector | None = None,
+def sync_source(services: Services, *, source_id: str,
+                connector: SourceConnector | None = None,
                 ingest: Ingest | None = None, heartbeat: Heartbeat | None = None,
                 batch_size: int | None = None) -> SyncReport:
     """One content sync of the source. The caller holds the source's lock."""
@@ -233,7 +234,7 @@ class _ContentSync:
 
 
 def sync_permissions(services: Services, *, source_id: str,
-                     connector: Connector | None = None, clock: Clock = utc_now,
+                     connector: SourceConnector | None = None, clock: Clock = utc_now,
                      ) -> SyncReport:
     """Synced groups and every document's ACL from the source, without re-embedding. A
     failure past the source's grace period closes it (``workers.grace``; ``clock`` is the

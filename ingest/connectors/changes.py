@@ -35,7 +35,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from core.errors import ClearanceError
 from core.types import Acl, RawDocument
 
-from .base import ConnectorFailure
+from .base import Connector, ConnectorFailure
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,12 @@ Change = RawDocument | ConnectorFailure | Seen | Deleted | Checkpoint | ListingC
 @runtime_checkable
 class IncrementalConnector(Protocol):
     def changes(self, checkpoint: Mapping[str, Any] | None) -> Iterator[Change]: ...
+
+
+SourceConnector = Connector | IncrementalConnector
+"""What a source's connector is: one that lists everything (``documents()``) or one that
+reports changes from a checkpoint; ``permissions()`` and ``listing()`` are optional extras
+that the syncs look for (``PermissionConnector``, ``ListingConnector``)."""
 
 
 @runtime_checkable

@@ -10,11 +10,11 @@ from typing import Any, Protocol
 
 from core.errors import InputError
 
-from .base import Connector
+from .changes import SourceConnector
 
 
 class ConnectorFactory(Protocol):
-    def __call__(self, config: Mapping[str, Any], *, max_bytes: int) -> Connector: ...
+    def __call__(self, config: Mapping[str, Any], *, max_bytes: int) -> SourceConnector: ...
 
 
 _FACTORIES: dict[str, ConnectorFactory] = {}
@@ -24,7 +24,8 @@ def register_connector(kind: str, factory: ConnectorFactory) -> None:
     _FACTORIES[kind] = factory
 
 
-def create_connector(kind: str, config: Mapping[str, Any], *, max_bytes: int) -> Connector:
+def create_connector(kind: str, config: Mapping[str, Any], *,
+                     max_bytes: int) -> SourceConnector:
     """The connector for a source of ``kind``; ``max_bytes`` caps every document it yields."""
     try:
         factory = _FACTORIES[kind]
