@@ -124,4 +124,4 @@ def test_quarantine_withholds_a_flagged_chunk_and_names_it() -> None:
 def test_a_context_without_flags_is_left_as_it_is_whatever_the_action() -> None:
     clean = (chunk(1, TRAVEL), chunk(2, EXPENSES))
     for action in ("mark", "drop", "quarantine"):
-        assert screen(clean, action=action).context == clean  # type: ignore[arg-type]
+        assert screen(clean, action=action).context == clean

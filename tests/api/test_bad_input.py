@@ -4,6 +4,7 @@ stack trace, never FastAPI's default ``{"detail"}``."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 
 from tests.api.conftest import Api
 
@@ -67,7 +68,7 @@ def test_a_body_over_the_limit_is_refused_before_parsing(make_api) -> None:  # t
     _error(api.call("PUT", f"/v1/sources/{source}/documents/big?wait=true", json=body),
            413, "payload_too_large")
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         yield b'{"title": "big", "acl": {"allow": ["everyone"]}, "text": "'
         for _ in range(100):
             yield b"word " * 100

@@ -20,6 +20,7 @@ from api import cli
 from api.cli import app
 from api.cli_remote import RemoteIngest
 from api.demo_loader import DEMO_DIR
+from core import RawDocument
 from ingest import FilesystemConnector
 from tests.api.conftest import ADMIN_KEY, Api
 from tests.helpers import free_port, hashing_services
@@ -114,7 +115,7 @@ def test_ingest_through_a_running_server(api: Api) -> None:
     remote = RemoteIngest("http://testserver", key=ADMIN_KEY, source="demo",
                           tenant="default", client=client)  # type: ignore[arg-type]
     raws = [d for d in FilesystemConnector(CORPUS, max_bytes=10**8).documents()
-            if hasattr(d, "content")][:5]
+            if isinstance(d, RawDocument)][:5]
     [results] = list(remote.send_all([raws]))  # what `clearance ingest --server` calls
     assert [r[0] for r in results] == ["indexed"] * 5
     hits = api.search("lena.fischer@northwind.example", "guest wifi", top_k=5)

@@ -135,8 +135,9 @@ def _world(api: Api) -> None:
 
 
 def _search(api: Api, token: str, query: str, **headers: str) -> httpx.Response:
-    return api.call("POST", "/v1/search", key=token, headers=headers,
-                    json={"query": query, "top_k": 50})
+    response: httpx.Response = api.call("POST", "/v1/search", key=token, headers=headers,
+                                        json={"query": query, "top_k": 50})
+    return response
 
 
 def _refused(response: httpx.Response, code: str, token: str) -> None:
@@ -305,7 +306,8 @@ def test_a_token_without_the_user_claim_or_with_a_bad_one_is_refused(
         oidc_api: Api, issuer: FakeIssuer) -> None:
     token = issuer.token(None)
     _refused(_search(oidc_api, token, "lunch"), "token_claim_missing", token)
-    for claims in ({"email": "not-an-email"}, {"email_verified": False}):
+    invalid: tuple[dict[str, Any], ...] = ({"email": "not-an-email"}, {"email_verified": False})
+    for claims in invalid:
         token = issuer.token(**{"email": ANN, **claims})
         _refused(_search(oidc_api, token, "lunch"), "token_claim_invalid", token)
 

@@ -37,7 +37,7 @@ def test_pushing_the_same_content_again_embeds_nothing_and_its_acl_change_holds(
 
     def counting(texts: list[str]) -> list[list[float]]:
         embedded.append(len(texts))
-        return embed(texts)
+        return list(embed(texts))
 
     services.embedder.embed_documents = counting
     source = api.source()

@@ -57,7 +57,7 @@ def test_route_answers_401_403_and_2xx_by_scope(api: Api, method: str, path: str
                                                allowed: set[str]) -> None:
     ctx = _setup(api)
     url = path.format(**ctx)
-    kwargs = {"json": body} if body is not None else {}
+    kwargs: dict[str, Any] = {"json": body} if body is not None else {}
     anonymous = api.call(method, url, key=None, **kwargs)
     assert anonymous.status_code == 401
     assert anonymous.json()["error"]["code"] == "unauthenticated"

@@ -39,7 +39,7 @@ class FakeGraph:
         self.page_size = page_size
         self.files: dict[str, File] = {}
         self.deleted: dict[str, int] = {}
-        self.groups: dict[str, list[dict[str, str]]] = {}
+        self.groups: dict[str, list[dict[str, str | None]]] = {}
         self.clock = 1
         self.expired_tokens: set[int] = set()
         self.hits: Counter[str] = Counter()

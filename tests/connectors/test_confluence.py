@@ -175,7 +175,8 @@ def test_a_crashed_run_resumes_from_its_checkpoint(
         sync_source(services, source_id=source_id, connector=connector(site, source_id))
     with services.sessions() as session:
         crashed = session.scalars(select(SyncRun)).one()
-    assert crashed.status == "failed" and crashed.checkpoint["resume"]["cursor"]
+    assert crashed.status == "failed" and crashed.checkpoint is not None
+    assert crashed.checkpoint["resume"]["cursor"]
     site.log.clear()
     report = sync_source(services, source_id=source_id, connector=connector(site, source_id))
     assert report.resumed_from == crashed.checkpoint

@@ -18,7 +18,7 @@ from qdrant_client import models as qm
 
 from core import EVERYONE, Acl
 from index.sparse import encode_document
-from index.store import EdgeStore, QdrantServerStore, VectorStore
+from index.store import ChunkPoint, EdgeStore, QdrantServerStore, VectorStore
 from index.store.idf_sample import SAMPLE_FIELD, rates_of, sample_rate
 
 from .store_kit import DIMS, STORE_KINDS, ask, caller, doc, fast_dir, open_store
@@ -33,7 +33,7 @@ def sampled(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorSt
         yield store
 
 
-def _corpus(n: int, *, allow: str = EVERYONE) -> list:
+def _corpus(n: int, *, allow: str = EVERYONE) -> list[ChunkPoint]:
     points = []
     for i in range(n):
         words = "harbour crane" if i % 3 == 0 else "office rota"
@@ -166,7 +166,7 @@ def test_a_server_collection_from_before_samples_keeps_measuring_everything() ->
     client.close()
 
 
-def _assert_measured_whole(store: VectorStore, points: list) -> None:
+def _assert_measured_whole(store: VectorStore, points: list[ChunkPoint]) -> None:
     hits = store.search(ask("harbour", "keyword"), entitlements=caller(EVERYONE), top_k=50)
     idf = _idf(len(points), sum("harbour" in p.text for p in points))
     assert hits

@@ -63,7 +63,7 @@ def test_demo_question_gets_the_expected_answer_or_abstention(
 
 def test_demo_reload_reuses_the_data_dir(demo: tuple[TestClient, dict[str, str], str]) -> None:
     client, keys, _ = demo
-    services = client.app.state.clearance.services
+    services = client.app.state.clearance.services  # type: ignore[attr-defined]
     assert not demo_loader.is_empty(services, "default")
 
 

@@ -222,6 +222,7 @@ def test_filesystem_connector_is_built_from_source_config(tmp_path: Path) -> Non
 
     connector = create_connector("filesystem", {"root": str(tmp_path)}, max_bytes=10)
 
+    assert isinstance(connector, FilesystemConnector)
     assert [item.external_id for item in connector.documents()] == ["a.txt"]
     with pytest.raises(InputError, match=r"config\.root"):
         create_connector("filesystem", {}, max_bytes=10)

@@ -108,6 +108,7 @@ def test_push_and_filesystem_are_registered_kinds() -> None:
     assert {"push", "filesystem"} <= connector_kinds()
     connector = create_connector("push", {"documents": [{"external_id": "a", "title": "A",
                                                          "text": "x"}]}, max_bytes=10)
+    assert isinstance(connector, PushConnector)
     assert [d.external_id for d in connector.documents()] == ["a"]
 
 

@@ -32,7 +32,7 @@ def _doc(session, tenant: str, source: str, name: str, allow: list[str],  # type
 def _hit(doc: Document, content_hash: str | None = None) -> Hit:
     return Hit(chunk_id=f"c-{doc.id}", doc_id=doc.id, source_id=doc.source_id, score=1.0,
                text="the text", title=doc.title, url=None, ordinal=0,
-               content_hash=content_hash or doc.content_hash, acl_version=1)
+               content_hash=content_hash or doc.content_hash or "", acl_version=1)
 
 
 def test_only_current_readable_rows_of_the_callers_tenant_pass(tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def make_worker(worker_settings: Settings) -> Iterator[Callable[..., tuple[Celer
                                shutdown_timeout=30.0)
         context.__enter__()
         stack.append((context, app, store))
-        return app, app.clearance_runtime.services  # type: ignore[attr-defined]
+        return app, app.clearance_runtime.services
 
     yield make
     for context, app, store in reversed(stack):

@@ -149,7 +149,7 @@ def test_a_second_sync_of_the_same_source_never_overlaps_the_first(
     root = tmp_path / "docs"
     write_tree(root, {"a.txt": "Alpha document."})
     source_id = filesystem_source(services, root)
-    runtime = app.clearance_runtime  # type: ignore[attr-defined]
+    runtime = app.clearance_runtime
     with runtime.source_lock("content", source_id) as held:
         assert held is not None
         result = app.tasks[TASK_NAMES["sync_source"]].apply(args=[source_id]).get()
@@ -211,7 +211,7 @@ def test_a_prefork_child_builds_its_services_and_loads_the_model_once(
 
     settings = settings_for(data_dir, qdrant_url=":memory:", broker_url=REDIS_URL)
     app = create_worker(settings, embedder=CountingEmbedder())
-    runtime = app.clearance_runtime  # type: ignore[attr-defined]
+    runtime = app.clearance_runtime
     assert runtime._services is None  # nothing is built by create_worker
     try:
         worker_process_init.send(sender=None)

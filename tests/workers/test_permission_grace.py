@@ -200,7 +200,7 @@ def _epoch(services: Services) -> int:
 def test_the_api_answers_nothing_from_a_closed_source_and_its_status_says_why(
         make_api: Callable[..., Api]) -> None:  # noqa: F811
     api = make_api()
-    services: Services = api.client.app.state.test_services
+    services: Services = api.client.app.state.test_services  # type: ignore[attr-defined]
     created = api.call("POST", "/v1/sources", json={
         "name": "hr-site", "kind": "sharepoint",
         "config": {"drives": ["b!drive1"], "bearer_token": "t"}})
