@@ -4,7 +4,9 @@ the embedder's batch throughput. With ``CLEARANCE_TASK_QUEUE=celery`` they go to
 workers instead (``workers.push.WorkerPushes``).
 
 The same thread retries failed store writes (``workers.repair.retry_pending``) every
-``repair_interval_s``: on the ingest thread, a repair never races a version being written."""
+``repair_interval_s``: on the ingest thread, a repair never races a version being written.
+In Celery mode the workers write, and beat's tick repairs (``workers.tasks``): the API
+process builds its queue with ``repair_interval_s=None``."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from typing import Protocol
 
 from core import RawDocument
 from workers.pipeline import IngestOutcome, ingest_documents
-from workers.repair import retry_pending
+from workers.repair import repair_pending
 from workers.services import Services
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ class _Job:
 
 class IngestQueue:
     def __init__(self, services: Services, *, batch_size: int = 64,
-                 linger_s: float = 0.02, repair_interval_s: float = 30.0) -> None:
+                 linger_s: float = 0.02, repair_interval_s: float | None = 30.0) -> None:
         self.services = services
         self.batch_size = batch_size
         self.linger_s = linger_s
@@ -87,19 +89,13 @@ class IngestQueue:
             self._run(batch)
             if stop:
                 return
-            if time.monotonic() - self._last_repair >= self.repair_interval_s:
+            if (self.repair_interval_s is not None
+                    and time.monotonic() - self._last_repair >= self.repair_interval_s):
                 self._repair()
 
     def _repair(self) -> None:
         self._last_repair = time.monotonic()
-        try:
-            report = retry_pending(self.services)
-        except Exception:  # the database is down: the next interval tries again
-            log.exception("index repair failed")
-            return
-        if report.repaired or report.failed:
-            log.info("index repair", extra={"repaired": report.repaired,
-                                            "failed": report.failed})
+        repair_pending(self.services)
 
     def _run(self, batch: list[_Job]) -> None:
         groups: dict[tuple[str, str], list[_Job]] = {}

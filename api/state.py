@@ -48,9 +48,12 @@ class AppState:
             reranker=create_reranker(settings),  # None unless CLEARANCE_RERANKER_MODEL is set
         )
         resolver = EntitlementResolver(services.sessions)
-        ingest_queue = IngestQueue(services, repair_interval_s=settings.repair_interval_s)
+        embedded = settings.task_queue == "embedded"
+        # In Celery mode beat's tick repairs (workers.tasks), once for the whole cluster.
+        ingest_queue = IngestQueue(services, repair_interval_s=settings.repair_interval_s
+                                   if embedded else None)
         source_jobs = SourceJobs(settings, services, ingest_queue)
-        if settings.task_queue == "embedded" and settings.embedded_scheduler:
+        if embedded and settings.embedded_scheduler:
             source_jobs.start_ticking()
         celery = create_worker(settings) if settings.task_queue == "celery" else None
         return cls(settings=settings, services=services, retriever=retriever,

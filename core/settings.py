@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     wait_timeout_s: float = Field(default=60.0, gt=0)
     repair_interval_s: float = Field(
         default=30.0, gt=0, description="How often the ingest thread re-pushes ACL payloads "
-        "and point deletions that failed (documents marked needs_retry).")
+        "and point deletions that failed (documents marked needs_retry); in Celery mode "
+        "beat's tick does it instead, every schedule_tick_s.")
 
     server_timing: bool = Field(
         default=False, description="Add a Server-Timing header (auth, entitlements, embed, "

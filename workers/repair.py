@@ -14,7 +14,8 @@ All of it is idempotent. A row whose ACL or version changed while we worked is p
 again (up to ``max_passes``), so a slow retry can never leave an older ACL in the payload
 than the one in SQL; a row still being ingested (``pending_content_hash`` set) is left to
 its ingestion. Run it where ingestion runs (the API's ingest thread in embedded mode), so
-dropping old points cannot race a version being written.
+dropping old points cannot race a version being written; in Celery mode beat's tick runs it
+(``workers.tasks``), and the row locks keep it apart from the workers' own writes.
 """
 
 from __future__ import annotations
@@ -112,3 +113,15 @@ def _settle(services: Services, target: _Target) -> _Target | None:
             return None
         row.needs_retry = True
         return now
+
+
+def repair_pending(services: Services) -> None:
+    """``retry_pending`` on a schedule (the ingest thread, beat's tick): logged, and a
+    failure (the database down) waits for the next run instead of raising."""
+    try:
+        report = retry_pending(services)
+    except Exception:
+        log.exception("index repair failed")
+        return
+    if report.repaired or report.failed:
+        log.info("index repair", extra={"repaired": report.repaired, "failed": report.failed})

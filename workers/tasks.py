@@ -51,6 +51,7 @@ from .grace import close_stale_sources
 from .messages import outcome_message, send_reply
 from .pipeline import delete_document, ingest_documents
 from .reconcile import reconcile_source
+from .repair import repair_pending
 from .services import Services
 from .staging import discard, prune_staged, unstaged
 from .sync import RECONCILE, due_sources, sync_permissions, sync_source
@@ -268,13 +269,15 @@ def create_worker(settings: Settings, *, store: VectorStore | None = None,
 
     @app.task(name=TASK_NAMES["dispatch_due"], **retry)  # type: ignore[untyped-decorator]
     def dispatch_due_task() -> list[list[str]]:
-        """Close the sources whose permissions went stale past their grace, drop pushed
-        content staged for longer than a day (``workers.staging``), then enqueue
+        """Close the sources whose permissions went stale past their grace, finish store
+        writes that failed (``workers.repair``), drop pushed content staged for longer than
+        a day (``workers.staging``), then enqueue
         every due sync once: a marker key (SET NX, expiring with the tick) keeps two beats,
         or a slow tick, from queueing the same sync twice."""
         sent: list[list[str]] = []
         for source_id in close_stale_sources(runtime.services):
             sent.append([source_id, "fail_closed"])
+        repair_pending(runtime.services)
         with runtime.services.sessions.begin() as session:
             prune_staged(session)
         with runtime.services.sessions() as session:

@@ -77,6 +77,8 @@ def test_a_pushed_document_is_indexed_by_a_worker_and_found_by_its_readers_only(
     response = put(api, source_id, "memo", wait=False, title="Budget memo", text=MEMO,
                    acl={"allow": ["group:finance"], "deny": []})
     assert response.status_code == 202 and response.json()["status"] == "queued"
+    state = api.client.app.state.clearance  # type: ignore[attr-defined]
+    assert state.ingest_queue.repair_interval_s is None  # beat's tick repairs, not the API
 
     wait_for(lambda: api.call("GET", f"/v1/sources/{source_id}/documents/memo"
                               ).json()["status"] == "indexed")

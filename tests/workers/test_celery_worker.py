@@ -12,13 +12,15 @@ import pytest
 from celery import Celery
 from sqlalchemy import select
 
-from core import Entitlements, Settings, document_id
+from core import Acl, Entitlements, Settings, document_id
 from core.models import Document, DocumentStatus, Source, SyncRun
 from index.embed import HashingEmbedder
-from index.store import VectorStore
+from index.store import StoreQuery, VectorStore
 from retrieval import Retriever
 from tests.helpers import REDIS_URL, settings_for, text_doc, wait_for
+from tests.leaks.flaky import FlakyStore as WritesFailWhileDown
 from workers import TASK_NAMES, create_worker
+from workers.pipeline import ingest_documents, set_document_acl
 from workers.services import Services
 from workers.sources import get_or_create_source
 from workers.messages import raw_to_message
@@ -181,6 +183,35 @@ def test_beat_tick_enqueues_due_syncs_once_per_interval(
         runs = list(session.scalars(select(SyncRun)))
     assert kinds == {"filesystem", "push"}
     assert {r.source_id for r in runs} == {source_id}  # a push source is never polled
+
+
+def test_beat_tick_finishes_a_store_write_that_failed(
+        make_worker: Callable[..., tuple[Celery, Services]]) -> None:
+    """In Celery mode the API process does not repair; beat's tick does, on a worker."""
+    app, services = make_worker(wrap=WritesFailWhileDown)
+    flaky = services.store
+    assert isinstance(flaky, WritesFailWhileDown)
+    with services.sessions() as session, session.begin():
+        source_id = get_or_create_source(session, tenant="default", name="p", kind="push").id
+    [outcome] = ingest_documents(services, [text_doc("memo", "Budget memo KZ4410.",
+                                                     allow=("user:alice@x.com",))],
+                                 tenant="default", source_id=source_id)
+    flaky.down = True
+    set_document_acl(services, tenant="default", doc_id=outcome.doc_id,
+                     acl=Acl.of(["user:bob@x.com"]))
+    flaky.down = False
+
+    def engine_admits(user: str) -> bool:  # the payload alone, before the SQL re-check
+        who = Entitlements(tenant="default", principals=frozenset({user}))
+        query = StoreQuery(dense=services.embedder.embed_query("KZ4410"))
+        return bool(services.store.search(query, entitlements=who, top_k=5))
+
+    assert engine_admits("user:alice@x.com")
+    app.tasks[TASK_NAMES["dispatch_due"]].apply().get()
+    with services.sessions() as session:
+        row = session.get(Document, outcome.doc_id)
+        assert row is not None and not row.needs_retry
+    assert engine_admits("user:bob@x.com") and not engine_admits("user:alice@x.com")
 
 
 def test_permission_work_has_its_own_queue_apart_from_crawls(
