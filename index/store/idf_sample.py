@@ -36,9 +36,9 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
+
+from cachetools import TTLCache
 
 from core import Entitlements
 
@@ -83,24 +83,18 @@ class ReadableCounts:
     def __init__(self, count: Callable[[Entitlements], int], *,
                  ttl_s: float = COUNT_TTL_S) -> None:
         self._count = count
-        self._ttl_s = ttl_s
-        self._kept: OrderedDict[tuple[str, frozenset[str]], tuple[float, int]] = OrderedDict()
+        self._kept: TTLCache[tuple[str, frozenset[str]], int] = TTLCache(MAX_COUNTS, ttl_s)
         self._lock = threading.Lock()
 
     def __call__(self, entitlements: Entitlements) -> int:
         key = (entitlements.tenant, entitlements.principals)
-        now = time.monotonic()
         with self._lock:
             kept = self._kept.get(key)
-            if kept is not None and kept[0] > now:
-                self._kept.move_to_end(key)
-                return kept[1]
+        if kept is not None:
+            return kept
         counted = self._count(entitlements)
         with self._lock:
-            self._kept[key] = (now + self._ttl_s, counted)
-            self._kept.move_to_end(key)
-            while len(self._kept) > MAX_COUNTS:
-                self._kept.popitem(last=False)
+            self._kept[key] = counted
         return counted
 
     def clear(self) -> None:
