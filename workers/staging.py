@@ -60,8 +60,11 @@ def unstaged(sessions: sessionmaker[Session], documents: list[dict[str, Any]], *
     refs: list[str] = []
     for message in documents:
         ref = content_ref(message)
-        staged = None if ref is None else staged_content(sessions, ref, tenant=tenant)
-        if ref is not None and staged is None:
+        if ref is None:
+            raws.append(raw_from_message(message))
+            continue
+        staged = staged_content(sessions, ref, tenant=tenant)
+        if staged is None:
             log.warning("staged content %s of %s is gone; the document was not ingested",
                         ref, message["external_id"])
             gone.append(IngestOutcome(
@@ -71,8 +74,7 @@ def unstaged(sessions: sessionmaker[Session], documents: list[dict[str, Any]], *
                 error_message="The pushed content was no longer staged (kept for a day, and "
                               "only until ingested): push the document again."))
             continue
-        if ref is not None:
-            refs.append(ref)
+        refs.append(ref)
         raws.append(raw_from_message(message, staged=staged))
     return raws, gone, refs
 
