@@ -35,8 +35,21 @@ shifted by a fixed cosine c before dividing by the best, (s - c) / (best - c), w
 0.1-0.4 and re-tuned weights (0.741 at most, c=0.1); a weight per query from the legs'
 top scores, their gaps or their top-10 overlap (choosing each query's best weight would
 score 0.777, but none of these correlates with it above |r| = 0.12, with signs that flip
-between train and test). On the test split (300 queries) the served fusion scores 0.732,
-engine_rrf 0.710 (``python -m bench.beir``).
+between train and test); each leg's normalised score raised to a power p (0.5-4, weights
+re-tuned: 0.741 at most, test 0.732); the title two or three times in the keyword text (a
+BM25F-style title weight: keyword 0.699 and 0.695, hybrid 0.741); raw cosines and keyword
+scores over the query's highest possible BM25 instead of over each leg's best (0.741 at
+most); a third leg of MiniLM vectors of each sentence (46k, embedded on their own; a chunk
+scores its best sentence), which lifts the dense leg to 0.693 (test 0.702) blended with the
+chunk vector but the hybrid only to 0.745 (test 0.734) for 5x the embeddings, and the same
+sentences pooled from the chunk pass's token vectors instead ("late chunking", no extra
+model calls: 0.741, test 0.728). On the test split (300 queries) the served fusion scores
+0.732, engine_rrf 0.710 (``python -m bench.beir``).
+
+Latency: running the keyword leg on a second thread (Qdrant Edge releases the GIL) does
+not pay on two cores. Beside the query's embedding it competes with the embedder's threads
+(embed 3.9 -> 9.3 ms at 100k chunks, no gain end to end); after it, engine time went only
+from 8.8 to 8.4 ms, while 4- and 16-client throughput fell (``bench.search_latency``).
 """
 
 from __future__ import annotations
