@@ -75,6 +75,33 @@ def test_sampled_scores_ignore_documents_the_caller_cannot_read(sampled: VectorS
         (h.chunk_id, round(h.score, 5)) for h in before)  # equal scores tie in any order
 
 
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_a_stale_count_sizes_the_sample_but_never_widens_it(kind: str, tmp_path: Path) -> None:
+    """The board's notes are withdrawn from the reader while the reader's count (400) is
+    kept: the sample keeps the rate 400 gave, and holds only what the reader may still
+    read. (A recount would only change the rate; it runs in the background.)"""
+    public, board = _corpus(200), _corpus(200, allow="group:board")
+    with open_store(kind, tmp_path, idf_sample=20) as store:
+        store.upsert(public + board)
+        reader = caller(EVERYONE, "group:board")
+        assert store.search(ask("harbour", "keyword"), entitlements=reader, top_k=10)
+        for key in {p.doc_id for p in board}:
+            store.set_acl(tenant=board[0].tenant, doc_id=key,
+                          allow=frozenset({"group:legal"}), deny=frozenset(), acl_version=2)
+
+        hits = store.search(ask("harbour", "keyword"), entitlements=reader, top_k=100)
+    rate = sample_rate(400, 20)
+    assert rate is not None and rate != sample_rate(200, 20)
+    sample = [p for p in public if rate in rates_of(p.id)]
+    with_term = sum("harbour" in p.text for p in sample)
+    assert len(sample) >= 5 and with_term
+    idf = _idf(len(sample), with_term)
+    assert {h.chunk_id for h in hits} == {p.id for p in public if "harbour" in p.text}
+    for hit in hits:
+        term_value = max(encode_document(hit.text).values)
+        assert hit.score == pytest.approx(idf * term_value, rel=1e-4)
+
+
 PRINCIPALS = ["user:ann", "user:bob", "group:eng", "group:hr", EVERYONE]
 WORDS = ["budget", "roadmap", "hiring", "laptop", "travel"]
 _acls = st.builds(Acl, allow=st.frozensets(st.sampled_from(PRINCIPALS), max_size=3),

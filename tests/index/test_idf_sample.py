@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -75,21 +78,84 @@ def test_the_idf_corpus_is_the_readable_filter_narrowed_to_the_sample() -> None:
     assert sampled.filter == whole.filter  # what the caller gets back is not sampled
 
 
-def test_readable_counts_are_kept_per_principal_set_until_they_expire() -> None:
-    calls: list[Entitlements] = []
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
 
-    def count(entitlements: Entitlements) -> int:
-        calls.append(entitlements)
-        return len(calls)
+    def __call__(self) -> float:
+        return self.now
 
-    counts = ReadableCounts(count, ttl_s=60)
+
+class Counting:
+    """A count of readable points that says how often it was asked (its answer)."""
+
+    def __init__(self) -> None:
+        self.calls: list[Entitlements] = []
+        self.fail = False
+
+    def __call__(self, entitlements: Entitlements) -> int:
+        if self.fail:
+            raise RuntimeError("the store is closed")
+        self.calls.append(entitlements)
+        return len(self.calls)
+
+
+def test_readable_counts_are_kept_per_principal_set() -> None:
+    count, pending = Counting(), list[Callable[[], None]]()
+    counts = ReadableCounts(count, ttl_s=60, recount=pending.append, clock=Clock())
     other = Entitlements(tenant="acme", principals=frozenset({"user:bob"}))
     assert counts(READER) == 1
     assert counts(READER) == 1
     assert counts(other) == 2
     counts.clear()
     assert counts(READER) == 3
+    assert not pending
 
-    expired = ReadableCounts(count, ttl_s=0)
-    assert expired(READER) == 4
-    assert expired(READER) == 5
+
+def test_a_stale_count_is_used_while_one_recount_runs() -> None:
+    count, clock, pending = Counting(), Clock(), list[Callable[[], None]]()
+    counts = ReadableCounts(count, ttl_s=60, recount=pending.append, clock=clock)
+    assert counts(READER) == 1
+    clock.now = 61
+    assert counts(READER) == 1  # answered at once, with the old count
+    assert counts(READER) == 1
+    assert len(pending) == 1  # one recount per principal set at a time
+    pending.pop()()
+    assert counts(READER) == 2
+    assert not pending  # fresh again until the next minute is up
+
+
+def test_a_failed_recount_keeps_the_old_count_and_is_tried_again(
+        caplog: pytest.LogCaptureFixture) -> None:
+    count, clock, pending = Counting(), Clock(), list[Callable[[], None]]()
+    counts = ReadableCounts(count, ttl_s=60, recount=pending.append, clock=clock)
+    assert counts(READER) == 1
+    clock.now = 61
+    count.fail = True
+    assert counts(READER) == 1
+    pending.pop()()
+    assert "Could not recount" in caplog.text
+    assert counts(READER) == 1
+    count.fail = False
+    pending.pop()()
+    assert counts(READER) == 2
+
+
+def test_by_default_the_recount_runs_off_the_asking_thread() -> None:
+    release, counted = threading.Event(), Counting()
+
+    def slow(entitlements: Entitlements) -> int:
+        if counted.calls:
+            assert release.wait(timeout=10)
+        return counted(entitlements)
+
+    clock = Clock()
+    counts = ReadableCounts(slow, ttl_s=60, clock=clock)
+    assert counts(READER) == 1
+    clock.now = 61
+    assert counts(READER) == 1  # the recount is blocked, the search is not
+    release.set()
+    deadline = time.monotonic() + 10
+    while counts(READER) != 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert counts(READER) == 2
