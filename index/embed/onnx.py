@@ -4,8 +4,9 @@ int8-quantized locally on the first ``warm_up()`` and cached (see ``_onnx_export
 On SciFact chunk texts (``bench/embedder.py``, 2 threads, batch 64) it runs ≈2.7x the
 PyTorch embedder's passages/s at mean cosine ≈0.995 to its vectors and a dense nDCG@10
 within 0.001 of it. Texts are tokenized with the bundled fast tokenizer, sorted by length
-and batched, so a batch pads only to its own longest text; results come back in the
-caller's order. int8 activations are scaled per batch, so a text's vector moves slightly
+and batched, so a batch pads only to its own longest text, and a batch ends early rather
+than be more than a quarter padding (``batches``); results come back in the caller's
+order. int8 activations are scaled per batch, so a text's vector moves slightly
 (cosine ≥0.97, typically >0.99) with the texts it is batched with.
 """
 
@@ -120,8 +121,7 @@ class OnnxMiniLMEmbedder:
                               count=len(encodings))
         order = np.argsort(lengths, kind="stable")
         vectors = np.empty((len(encodings), self.dimensions), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        for rows in batches(order, lengths, self.batch_size):
             width = int(lengths[rows].max())
             input_ids = np.zeros((len(rows), width), dtype=np.int64)
             attention_mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -164,3 +164,27 @@ class OnnxMiniLMEmbedder:
         else:
             tokenizer.no_truncation()
         return tokenizer
+
+
+MAX_PADDING = 0.25
+"""Share of a batch's token slots that may be padding before a new batch starts."""
+
+
+def batches(order: np.ndarray, lengths: np.ndarray, max_rows: int) -> list[np.ndarray]:
+    """``order`` (indices sorted by length) cut into batches of at most ``max_rows``, a new
+    one starting early when padding every row to the newest, longest text would make more
+    than ``MAX_PADDING`` of the batch padding. Chunks near the size cap fill whole batches
+    as before; the ~50 sentences of 7-90 tokens that an extractive answer scores no longer
+    all pad to the longest (measured: 320 -> 140 ms per 50 SciFact sentences)."""
+    cuts: list[np.ndarray] = []
+    start, real = 0, 0
+    for end, index in enumerate(order):
+        length = int(lengths[index])
+        rows = end - start
+        if rows and (rows == max_rows or (rows + 1) * length > (real + length) / (1 - MAX_PADDING)):
+            cuts.append(order[start:end])
+            start, real = end, 0
+        real += length
+    if start < len(order):
+        cuts.append(order[start:])
+    return cuts

@@ -9,10 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core import Settings
 from index.embed import MiniLMEmbedder, OnnxMiniLMEmbedder, create_embedder
+from index.embed.onnx import MAX_PADDING, batches
 
 SENTENCES = [
     "Vitamin D deficiency is associated with an increased risk of fractures.",
@@ -138,3 +142,28 @@ def test_auto_kind_runs_onnx_on_cpu_and_pytorch_on_cuda(tmp_path: Path) -> None:
 def test_onnx_kind_on_a_gpu_device_names_the_setting_to_change(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="CLEARANCE_EMBEDDER=minilm"):
         create_embedder(Settings(data_dir=tmp_path, embedder="minilm-onnx", embed_device="cuda"))
+
+
+@given(lengths=st.lists(st.integers(min_value=1, max_value=256), max_size=200),
+       max_rows=st.integers(min_value=1, max_value=64))
+def test_batches_cover_every_text_once_and_pad_at_most_a_quarter(
+        lengths: list[int], max_rows: int) -> None:
+    sizes = np.array(lengths, dtype=np.int64)
+    order = np.argsort(sizes, kind="stable")
+    cut = batches(order, sizes, max_rows)
+    assert [int(i) for batch in cut for i in batch] == [int(i) for i in order]
+    for batch in cut:
+        assert 1 <= len(batch) <= max_rows
+        slots = len(batch) * int(sizes[batch].max())
+        assert len(batch) == 1 or slots - int(sizes[batch].sum()) <= MAX_PADDING * slots + 1e-9
+
+
+def test_texts_of_one_length_fill_whole_batches() -> None:
+    sizes = np.full(130, 250, dtype=np.int64)
+    assert [len(b) for b in batches(np.arange(130), sizes, 64)] == [64, 64, 2]
+
+
+def test_short_and_long_sentences_are_not_padded_together() -> None:
+    sizes = np.array([8, 9, 10, 12, 60, 64, 70], dtype=np.int64)
+    assert [[int(i) for i in b] for b in batches(np.arange(7), sizes, 64)] == [
+        [0, 1, 2, 3], [4, 5, 6]]
