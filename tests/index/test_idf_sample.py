@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -133,7 +134,8 @@ def test_a_failed_recount_keeps_the_old_count_and_is_tried_again(
     clock.now = 61
     count.fail = True
     assert counts(READER) == 1
-    pending.pop()()
+    with caplog.at_level(logging.WARNING, logger="index.store.idf_sample"):
+        pending.pop()()  # (an earlier test's Celery worker may leave the root at ERROR)
     assert "Could not recount" in caplog.text
     assert counts(READER) == 1
     count.fail = False
