@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_PADDING = 0.25
+"""Share of a batch's token slots that may be padding before a new batch starts."""
+
 
 def cpu_cores() -> int:
     """The cores this process may run on (its affinity mask, which containers narrow)."""
@@ -164,10 +167,6 @@ class OnnxMiniLMEmbedder:
         else:
             tokenizer.no_truncation()
         return tokenizer
-
-
-MAX_PADDING = 0.25
-"""Share of a batch's token slots that may be padding before a new batch starts."""
 
 
 def batches(order: np.ndarray, lengths: np.ndarray, max_rows: int) -> list[np.ndarray]:
