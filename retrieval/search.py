@@ -43,8 +43,13 @@ most); a third leg of MiniLM vectors of each sentence (46k, embedded on their ow
 scores its best sentence), which lifts the dense leg to 0.693 (test 0.702) blended with the
 chunk vector but the hybrid only to 0.745 (test 0.734) for 5x the embeddings, and the same
 sentences pooled from the chunk pass's token vectors instead ("late chunking", no extra
-model calls: 0.741, test 0.728). On the test split (300 queries) the served fusion scores
-0.732, engine_rrf 0.710 (``python -m bench.beir``).
+model calls: 0.741, test 0.728); the title clipped at 160 characters instead of 64 in the
+text the embedder sees (dense 0.678 against 0.671 with the ONNX embedder, hybrid 0.7426
+against 0.7417, each at its best weight). Re-tuned with the served ONNX embedder
+(``--embedder minilm-auto``), train peaks at dense weight 0.6 (0.7417; 0.575-0.625 within
+0.001; 0.5: 0.7396), but test falls there (0.7224 against 0.7297 at 0.5): the weight
+stays, tuned on train with PyTorch, where 0.45-0.6 lie on one plateau. On the test split
+(300 queries) the served fusion scores 0.732, engine_rrf 0.710 (``python -m bench.beir``).
 
 Latency: running the keyword leg on a second thread (Qdrant Edge releases the GIL) does
 not pay on two cores. Beside the query's embedding it competes with the embedder's threads
