@@ -4,6 +4,7 @@ process, and the same vector store object on the worker's side and the test's.""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,6 +47,8 @@ def make_worker(worker_settings: Settings) -> Iterator[Callable[..., tuple[Celer
     """A Celery app on a real store, with its worker thread running; the test reads the
     same ``Services`` (same store object) the worker writes to."""
     stack: list[Any] = []
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
 
     def make(*, wrap: Callable[[VectorStore], Any] | None = None) -> tuple[Celery, Services]:
         embedder = HashingEmbedder()
@@ -64,6 +67,10 @@ def make_worker(worker_settings: Settings) -> Iterator[Callable[..., tuple[Celer
         context.__exit__(None, None, None)
         app.clearance_runtime.close()
         store.close()
+    # start_worker sets up Celery's logging (root at its loglevel, "error"): left so, every
+    # later test in the process would see no warning through caplog.
+    root.setLevel(level)
+    root.handlers[:] = handlers
 
 
 @pytest.fixture
