@@ -135,7 +135,7 @@ def test_a_failed_recount_keeps_the_old_count_and_is_tried_again(
     count.fail = True
     assert counts(READER) == 1
     with caplog.at_level(logging.WARNING, logger="index.store.idf_sample"):
-        pending.pop()()  # (an earlier test's Celery worker may leave the root at ERROR)
+        pending.pop()()
     assert "Could not recount" in caplog.text
     assert counts(READER) == 1
     count.fail = False
