@@ -53,29 +53,33 @@ _BUDGET_SPENT: dict[str, Any] = {
 }
 
 
-def _filters(body: SearchFiltersBody | None, session: SessionDep, tenant: str,
+def _filters(body: SearchFiltersBody | None, state: AppState, tenant: str,
              ) -> SearchFilters | None:
+    """The caller's filters, with every source id checked. A session is opened only when
+    there are source ids to check: search and answer take no request-wide session, whose
+    opening and closing are two worker-thread hops on every request."""
     if body is None:
         return None
     source_ids = None
     if body.source_ids is not None:
         source_ids = frozenset(body.source_ids)
-        known = set(session.scalars(select(Source.id).where(Source.tenant_id == tenant,
-                                                            Source.id.in_(source_ids))))
+        with state.services.sessions() as session:
+            known = set(session.scalars(select(Source.id).where(
+                Source.tenant_id == tenant, Source.id.in_(source_ids))))
         if unknown := sorted(source_ids - known):
             raise UnknownSource(f"Unknown source id(s): {', '.join(unknown[:5])}.")
     return SearchFilters(source_ids=source_ids, metadata=dict(body.metadata))
 
 
 @router.post("/search", response_model=SearchResponse)
-def search(body: SearchRequest, asker: AskerDep, state: StateDep, session: SessionDep,
+def search(body: SearchRequest, asker: AskerDep, state: StateDep,
            request_id: RequestIdDep) -> SearchResponse:
     with timing.step("entitlements"):
         entitlements = state.resolver.entitlements_for(
             Principal(id=asker.user_id, tenant=asker.caller.tenant))
     result = audited_search(
         state.retriever, body.query, entitlements=entitlements, audit=asker.audit,
-        filters=_filters(body.filters, session, asker.caller.tenant), top_k=body.top_k,
+        filters=_filters(body.filters, state, asker.caller.tenant), top_k=body.top_k,
         group_by_document=body.group_by_document,
     )
     spent = result.timings
@@ -94,13 +98,13 @@ def search(body: SearchRequest, asker: AskerDep, state: StateDep, session: Sessi
                               "description": "With \"stream\": true, server-sent events: "
                               "token*, then exactly one final (or one error)."},
                         429: _BUDGET_SPENT})
-def answer(body: AnswerRequestBody, asker: AskerDep, state: StateDep, session: SessionDep,
+def answer(body: AnswerRequestBody, asker: AskerDep, state: StateDep,
            request_id: RequestIdDep) -> AnswerResponse | StreamingResponse:
     tenant = asker.caller.tenant
     with state.services.sessions() as epoch_session:  # read before the entitlements
         acl_epoch = current_epoch(epoch_session, tenant)
     entitlements = state.resolver.entitlements_for(Principal(id=asker.user_id, tenant=tenant))
-    filters = _filters(body.filters, session, tenant)
+    filters = _filters(body.filters, state, tenant)
     if body.stream:
         run = state.answerer.stream(body.query, entitlements=entitlements, audit=asker.audit,
                                     filters=filters, top_k=body.top_k, acl_epoch=acl_epoch)
