@@ -225,6 +225,7 @@ def serve(
     note = _note_serving(settings, host=host, port=port)
     _unwind_on_sigterm()
     try:
+        # loop and http "auto": uvloop and httptools, both pinned dependencies
         uvicorn.run(application, host=host, port=port, workers=1, log_level="warning")
     finally:
         note.unlink(missing_ok=True)
