@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,6 +47,7 @@ from index.embed import Embedder, create_embedder
 from index.store import VectorStore, create_store
 from ingest import SourceUnavailable
 
+from . import grace, sync
 from .grace import close_stale_sources
 from .messages import outcome_message, send_reply
 from .pipeline import delete_document, ingest_documents
@@ -54,7 +55,7 @@ from .reconcile import reconcile_source
 from .repair import repair_pending
 from .services import Services
 from .staging import discard, prune_staged, unstaged
-from .sync import RECONCILE, due_sources, sync_permissions, sync_source
+from .sync import Heartbeat, SyncReport, due_sources, sync_permissions, sync_source
 
 log = logging.getLogger(__name__)
 
@@ -146,14 +147,28 @@ class WorkerRuntime:
             except redis.exceptions.LockError:  # expired meanwhile: nothing to release
                 pass
 
+    def run_locked(self, task: Any, kind: str, source_id: str,
+                   job: Callable[[Heartbeat], SyncReport]) -> dict[str, Any]:
+        """``job(heartbeat)`` under the source's ``kind`` lock, or ``locked`` at once when
+        another run holds it; ``heartbeat`` renews the lock (a long crawl calls it every
+        batch). A source that said how long to wait is retried after that long."""
+        with self.source_lock(kind, source_id) as lock:
+            if lock is None:
+                return {"source_id": source_id, "status": "locked"}
 
-def create_worker(settings: Settings, *, store: VectorStore | None = None,
-                  embedder: Embedder | None = None) -> Celery:
-    """The Celery app with its queues, tasks and beat schedule. ``store``/``embedder`` let
-    a test hand the worker the objects it also reads from."""
-    app = Celery("clearance", broker=settings.broker_url, set_as_current=False)
-    runtime = WorkerRuntime(settings, store=store, embedder=embedder)
-    app.clearance_runtime = runtime
+            def heartbeat() -> None:
+                lock.reacquire()
+
+            try:
+                report = job(heartbeat)
+            except SourceUnavailable as exc:
+                raise retry_when_told(task, exc) from exc
+            return {"source_id": source_id, "status": report.status, "run_id": report.run_id,
+                    **report.counts.as_dict()}
+
+
+def _configure(app: Celery, settings: Settings) -> None:
+    """Queues and routes (module docstring), late acknowledgement, JSON only, beat's tick."""
     transport: dict[str, Any] = {"visibility_timeout": 3600}
     if settings.broker_key_prefix:
         transport["global_keyprefix"] = settings.broker_key_prefix
@@ -180,67 +195,77 @@ def create_worker(settings: Settings, *, store: VectorStore | None = None,
             "options": {"queue": PERMISSIONS, "expires": settings.schedule_tick_s}}},
         timezone="UTC",
     )
+
+
+def retry_when_told(task: Any, exc: SourceUnavailable) -> Any:
+    """The source said how long to wait (Retry-After): wait that, plus jitter."""
+    wait = float(exc.retry_after_s or 0)
+    if wait <= 0:
+        raise exc  # autoretry's exponential back-off
+    return task.retry(exc=exc, countdown=wait + random.uniform(0, 1 + wait / 10))
+
+
+def dispatch_due(runtime: WorkerRuntime, sync_tasks: Mapping[str, Any]) -> list[list[str]]:
+    """Beat's tick. Close the sources whose permissions went stale past their grace, finish
+    store writes that failed (``workers.repair``), drop pushed content staged for longer
+    than a day (``workers.staging``), then enqueue every due sync once (``sync_tasks``: the
+    task of each kind): a marker key (SET NX, expiring with the tick) keeps two beats, or a
+    slow tick, from queueing the same sync twice."""
+    settings = runtime.settings
+    sent: list[list[str]] = []
+    for source_id in close_stale_sources(runtime.services):
+        sent.append([source_id, "fail_closed"])
+    repair_pending(runtime.services)
+    with runtime.services.sessions.begin() as session:
+        prune_staged(session)
+    with runtime.services.sessions() as session:
+        due = list(due_sources(session,
+                               default_content_s=settings.sync_interval_s,
+                               default_permissions_s=settings.permissions_interval_s,
+                               default_reconcile_s=settings.reconcile_interval_s))
+    for source_id, kind in due:
+        marker = runtime.key(f"queued:{kind}:{source_id}")
+        if not runtime.redis.set(marker, "1", nx=True,
+                                 ex=max(1, int(settings.schedule_tick_s))):
+            continue
+        sync_tasks[kind].apply_async(args=[source_id])
+        sent.append([source_id, kind])
+    return sent
+
+
+def create_worker(settings: Settings, *, store: VectorStore | None = None,
+                  embedder: Embedder | None = None) -> Celery:
+    """The Celery app with its queues, tasks and beat schedule. ``store``/``embedder`` let
+    a test hand the worker the objects it also reads from."""
+    app = Celery("clearance", broker=settings.broker_url, set_as_current=False)
+    runtime = WorkerRuntime(settings, store=store, embedder=embedder)
+    app.clearance_runtime = runtime
+    _configure(app, settings)
     retry: dict[str, Any] = {
         "autoretry_for": TRANSIENT, "retry_backoff": 2, "retry_backoff_max": 300,
         "retry_jitter": True, "max_retries": settings.task_max_retries, "acks_late": True,
         "shared": False,  # bound to this app only (shared tasks reach every later app)
     }
 
-    def retry_when_told(task: Any, exc: SourceUnavailable) -> Any:
-        """The source said how long to wait (Retry-After): wait that, plus jitter."""
-        wait = float(exc.retry_after_s or 0)
-        if wait <= 0:
-            raise exc  # autoretry's exponential back-off
-        return task.retry(exc=exc, countdown=wait + random.uniform(0, 1 + wait / 10))
-
     @app.task(name=TASK_NAMES["sync_source"], bind=True,  # type: ignore[untyped-decorator]
               **retry)
     def sync_source_task(self: Any, source_id: str) -> dict[str, Any]:
-        with runtime.source_lock("content", source_id) as lock:
-            if lock is None:
-                return {"source_id": source_id, "status": "locked"}
-
-            def heartbeat() -> None:
-                lock.reacquire()  # a long crawl keeps its lock
-
-            try:
-                report = sync_source(runtime.services, source_id=source_id,
-                                     heartbeat=heartbeat)
-            except SourceUnavailable as exc:
-                raise retry_when_told(self, exc) from exc
-            return {"source_id": source_id, "status": report.status, "run_id": report.run_id,
-                    **report.counts.as_dict()}
+        return runtime.run_locked(self, "content", source_id, lambda heartbeat: sync_source(
+            runtime.services, source_id=source_id, heartbeat=heartbeat))
 
     @app.task(name=TASK_NAMES["sync_permissions"], bind=True,  # type: ignore[untyped-decorator]
               **retry)
     def sync_permissions_task(self: Any, source_id: str) -> dict[str, Any]:
-        with runtime.source_lock("permissions", source_id) as lock:
-            if lock is None:
-                return {"source_id": source_id, "status": "locked"}
-            try:
-                report = sync_permissions(runtime.services, source_id=source_id)
-            except SourceUnavailable as exc:
-                raise retry_when_told(self, exc) from exc
-            return {"source_id": source_id, "status": report.status, "run_id": report.run_id,
-                    **report.counts.as_dict()}
+        return runtime.run_locked(self, "permissions", source_id, lambda _heartbeat:
+                                  sync_permissions(runtime.services, source_id=source_id))
 
     @app.task(name=TASK_NAMES["reconcile_source"], bind=True,  # type: ignore[untyped-decorator]
               **retry)
     def reconcile_source_task(self: Any, source_id: str) -> dict[str, Any]:
-        with runtime.source_lock("content", source_id) as lock:  # never beside a content sync
-            if lock is None:
-                return {"source_id": source_id, "status": "locked"}
-
-            def heartbeat() -> None:
-                lock.reacquire()
-
-            try:
-                report = reconcile_source(runtime.services, source_id=source_id,
-                                          heartbeat=heartbeat)
-            except SourceUnavailable as exc:
-                raise retry_when_told(self, exc) from exc
-            return {"source_id": source_id, "status": report.status, "run_id": report.run_id,
-                    **report.counts.as_dict()}
+        # the content lock: a reconciliation never runs beside a content sync
+        return runtime.run_locked(self, "content", source_id, lambda heartbeat:
+                                  reconcile_source(runtime.services, source_id=source_id,
+                                                   heartbeat=heartbeat))
 
     @app.task(name=TASK_NAMES["ingest_documents"], **retry)  # type: ignore[untyped-decorator]
     def ingest_documents_task(tenant: str, source_id: str, documents: list[dict[str, Any]],
@@ -269,32 +294,9 @@ def create_worker(settings: Settings, *, store: VectorStore | None = None,
 
     @app.task(name=TASK_NAMES["dispatch_due"], **retry)  # type: ignore[untyped-decorator]
     def dispatch_due_task() -> list[list[str]]:
-        """Close the sources whose permissions went stale past their grace, finish store
-        writes that failed (``workers.repair``), drop pushed content staged for longer than
-        a day (``workers.staging``), then enqueue
-        every due sync once: a marker key (SET NX, expiring with the tick) keeps two beats,
-        or a slow tick, from queueing the same sync twice."""
-        sent: list[list[str]] = []
-        for source_id in close_stale_sources(runtime.services):
-            sent.append([source_id, "fail_closed"])
-        repair_pending(runtime.services)
-        with runtime.services.sessions.begin() as session:
-            prune_staged(session)
-        with runtime.services.sessions() as session:
-            due = list(due_sources(session,
-                                   default_content_s=settings.sync_interval_s,
-                                   default_permissions_s=settings.permissions_interval_s,
-                                   default_reconcile_s=settings.reconcile_interval_s))
-        for source_id, kind in due:
-            marker = runtime.key(f"queued:{kind}:{source_id}")
-            if not runtime.redis.set(marker, "1", nx=True,
-                                     ex=max(1, int(settings.schedule_tick_s))):
-                continue
-            task = (reconcile_source_task if kind == RECONCILE else
-                    sync_source_task if kind == "content" else sync_permissions_task)
-            task.apply_async(args=[source_id])
-            sent.append([source_id, kind])
-        return sent
+        return dispatch_due(runtime, {sync.CONTENT: sync_source_task,
+                                      grace.PERMISSIONS: sync_permissions_task,
+                                      sync.RECONCILE: reconcile_source_task})
 
     # prefork: the services (and the model) are built in each child after the fork, never
     # in the parent; weak receivers, so a dropped app leaves no handler behind
