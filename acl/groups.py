@@ -104,22 +104,29 @@ def put_group(
         existing.updated_at = now
         current = _members_of(session, tenant=tenant, group_ids=[gid]).get(gid, set())
 
+    _replace_members(session, tenant=tenant, group_id=gid, current=current, wanted=wanted)
+    return _info(existing, wanted)
+
+
+def _replace_members(session: Session, *, tenant: str, group_id: str, current: set[str],
+                     wanted: set[str]) -> None:
+    """Delete the members no longer wanted and insert the new ones (the rest stay)."""
     removed, added = current - wanted, wanted - current
     if removed:
         session.execute(
             delete(Membership).where(
                 Membership.tenant_id == tenant,
-                Membership.group_id == gid,
+                Membership.group_id == group_id,
                 Membership.member_id.in_(removed),
             )
         )
     if added:
         session.execute(
             insert(Membership),
-            [{"tenant_id": tenant, "group_id": gid, "member_id": m} for m in sorted(added)],
+            [{"tenant_id": tenant, "group_id": group_id, "member_id": m}
+             for m in sorted(added)],
         )
     session.flush()
-    return _info(existing, wanted)
 
 
 def get_group(session: Session, *, tenant: str, group_id: str) -> GroupInfo:
