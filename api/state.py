@@ -9,6 +9,7 @@ from acl import EntitlementResolver
 from answer import AnswerCache, AnswerGateway, CircuitBreaker, DailyTokenQuota, create_adapter
 from answer.service import Answerer
 from core import Settings
+from index.embed import cpu_cores
 from retrieval import FusionConfig, Retriever, create_reranker
 from workers import create_worker
 from workers.push import WorkerPushes
@@ -46,6 +47,7 @@ class AppState:
             fusion=FusionConfig(method=settings.fusion,  # type: ignore[arg-type]
                                 rrf_k=settings.rrf_k, dense_weight=settings.dense_weight),
             reranker=create_reranker(settings),  # None unless CLEARANCE_RERANKER_MODEL is set
+            max_concurrent=settings.search_concurrency or cpu_cores(),
         )
         resolver = EntitlementResolver(services.sessions)
         embedded = settings.task_queue == "embedded"

@@ -55,8 +55,8 @@ CLIENTS = (1, 4, 16)
 FILLER_CHUNKS_PER_DOC = 10
 JITTER = 0.35
 """Noise norm relative to the unit vector it is added to (cosine ≈ 0.94 to the original)."""
-STEPS = ("auth", "entitlements", "embed", "engine", "recheck", "rerank", "snippet", "audit",
-         "http")
+STEPS = ("auth", "entitlements", "queue", "embed", "engine", "recheck", "rerank", "snippet",
+         "audit", "http")
 
 
 class RecordingEmbedder:

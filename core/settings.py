@@ -145,6 +145,14 @@ class Settings(BaseSettings):
         "leg's IDF is measured on a fixed sample of about this many of them (the engine's "
         "cost grows with the corpus it measures; index/store/idf_sample.py). 0: always all.")
 
+    search_concurrency: int | None = Field(
+        default=None, ge=1,
+        description="Searches one API process runs at once (query embedding, engine, SQL "
+        "re-check); the others wait their turn, and the wait shows as 'queue' in "
+        "Server-Timing. Every request thread searching at once thrashes a small machine: "
+        "with 16 clients on 2 cores, 2 at a time answered 15-30% more searches a second "
+        "(bench/search_latency.py). Unset: the CPU cores this process may use.")
+
     reranker_model: Path | None = Field(
         default=None, description="A local cross-encoder directory (sentence-transformers "
         "CrossEncoder, or a Hugging Face sequence-classification model with one label) that "

@@ -65,6 +65,7 @@ pool cut to one thread, or payloads kept in RAM (``Memory.Cached``): within nois
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -109,6 +110,8 @@ class FusionConfig:
 
 @dataclass
 class SearchTimings:
+    queue_ms: float = 0.0
+    """Waiting for a turn (``Retriever``'s ``max_concurrent``)."""
     embed_ms: float = 0.0
     engine_ms: float = 0.0
     recheck_ms: float = 0.0
@@ -126,22 +129,45 @@ class SearchResult:
 
 class Retriever:
     """Runs one user's question against the index. Permissions are a required parameter;
-    ``reranker`` (optional, ``rerank.py``) reorders the re-checked hits."""
+    ``reranker`` (optional, ``rerank.py``) reorders the re-checked hits.
+
+    ``max_concurrent`` (``CLEARANCE_SEARCH_CONCURRENCY``; None: no limit) bounds how many
+    searches run at once; the others wait for a turn. A search is CPU work (embedding,
+    engine, re-check): on two cores, sixteen of them at once only take turns on the CPU
+    more slowly. ``bench.search_latency``'s server at 100k chunks, 16 clients, five runs
+    each, alternated: unbounded 42.9-54.3 searches/s (mean 49.6, p50 mean 313 ms), 2 at a
+    time 54.6-62.0 (mean 58.1, p50 mean 264 ms); p99 no better (516-742 against 551-696
+    ms); 1 at a time 53.2, 3 at a time 53.1 (one run each). 1 and 4 clients: within
+    noise. Searches never nest, so a turn cannot wait on itself."""
 
     def __init__(self, *, store: VectorStore, embedder: Embedder,
                  sessions: sessionmaker[Session], fusion: FusionConfig | None = None,
-                 reranker: Reranker | None = None) -> None:
+                 reranker: Reranker | None = None, max_concurrent: int | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.sessions = sessions
         self.fusion = fusion or FusionConfig()
         self.reranker = reranker
+        self._turns = threading.BoundedSemaphore(max_concurrent) if max_concurrent else None
 
     def search(self, query: str, *, entitlements: Entitlements,
                filters: SearchFilters | None = None, top_k: int = 10,
                group_by_document: bool = True,
                mode: Literal["hybrid", "dense", "keyword"] = "hybrid") -> SearchResult:
         timings = SearchTimings()
+        if self._turns is None:
+            return self._search(query, entitlements, filters, top_k, group_by_document,
+                                mode, timings)
+        waiting = time.perf_counter()
+        with self._turns:
+            timings.queue_ms = (time.perf_counter() - waiting) * 1000
+            return self._search(query, entitlements, filters, top_k, group_by_document,
+                                mode, timings)
+
+    def _search(self, query: str, entitlements: Entitlements, filters: SearchFilters | None,
+                top_k: int, group_by_document: bool,
+                mode: Literal["hybrid", "dense", "keyword"],
+                timings: SearchTimings) -> SearchResult:
         started = time.perf_counter()
         dense = self.embedder.embed_query(query) if mode != "keyword" else None
         sparse = encode_query(query) if mode != "dense" else None

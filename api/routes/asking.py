@@ -83,7 +83,8 @@ def search(body: SearchRequest, asker: AskerDep, state: StateDep,
         group_by_document=body.group_by_document,
     )
     spent = result.timings
-    for name, ms in (("embed", spent.embed_ms), ("engine", spent.engine_ms),
+    for name, ms in (("queue", spent.queue_ms), ("embed", spent.embed_ms),
+                     ("engine", spent.engine_ms),
                      ("recheck", spent.recheck_ms), ("rerank", spent.rerank_ms),
                      ("snippet", spent.snippet_ms), ("audit", spent.audit_ms)):
         timing.record(name, ms)

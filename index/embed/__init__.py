@@ -15,7 +15,7 @@ from core import Settings
 from .base import Embedder, create_embedder, register_embedder
 from .hashing import HashingEmbedder
 from .minilm import MiniLMEmbedder, pick_device
-from .onnx import OnnxMiniLMEmbedder
+from .onnx import OnnxMiniLMEmbedder, cpu_cores
 
 
 def _torch_minilm(settings: Settings) -> MiniLMEmbedder:
@@ -50,6 +50,7 @@ __all__ = [
     "HashingEmbedder",
     "MiniLMEmbedder",
     "OnnxMiniLMEmbedder",
+    "cpu_cores",
     "create_embedder",
     "pick_device",
     "register_embedder",

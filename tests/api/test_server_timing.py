@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from tests.api.conftest import Api
 
-STEPS = ("auth", "entitlements", "embed", "engine", "recheck", "rerank", "snippet", "audit",
-         "http", "app")
+STEPS = ("auth", "entitlements", "queue", "embed", "engine", "recheck", "rerank", "snippet",
+         "audit", "http", "app")
 
 
 def _timings(header: str) -> dict[str, float]:
