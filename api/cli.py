@@ -24,6 +24,7 @@ from core.errors import StoreLocked
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from index.store import VectorStore
     from workers.services import Services
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -113,7 +114,27 @@ class _LocalSink:
             yield [(o.status, o.chunks, o.error_code, o.error_message) for o in outcomes]
 
     def close(self) -> None:
-        self.services.close()
+        try:
+            optimize_index(self.services.store)
+        finally:
+            self.services.close()
+
+
+def optimize_index(store: VectorStore) -> None:
+    """Index what was written to the embedded shard since it was last optimized (a no-op
+    when nothing is planned; a Qdrant server optimizes by itself). Edge's optimizer holds
+    the GIL while it runs (index/store/edge.py), so this runs only where no request can
+    wait: before ``serve`` listens, after ``ingest`` wrote its last batch. Without it,
+    a search scans every chunk written since (100k chunks: p50 46 ms instead of 21 ms)."""
+    from index.store import EdgeStore
+
+    if not isinstance(store, EdgeStore):
+        return
+    started = time.perf_counter()
+    with console.status("Indexing the chunks written since the index was last optimized…"):
+        changed = store.optimize()
+    if changed:
+        console.print(f"Search index optimized in {time.perf_counter() - started:.0f} s.")
 
 
 def _local_sink(settings: Settings, *, source: str, tenant: str, retry_hint: str) -> _Sink:
@@ -216,6 +237,7 @@ def serve(
                       "process[/red] (is a server running?). Stop it, or point "
                       "CLEARANCE_DATA_DIR elsewhere.")
         raise typer.Exit(code=2) from None
+    optimize_index(services.store)
     application = create_app(settings, services=services)
     if demo:
         _prepare_demo(application, services, settings, host=host, port=port)

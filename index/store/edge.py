@@ -9,8 +9,15 @@ Engine facts this module relies on (https://qdrant.tech/documentation/edge/edge-
   survives a crash and is visible to the next ``query``/``count`` at once (no flush or
   optimize needed; tested); ``flush`` persists segments, and ``close`` releases the lock.
 - Edge runs no background optimizer: ``optimize()`` merges segments and builds HNSW,
-  blocking (~17 s for 20k points at 384 dims). Results are the same without it; large
-  shards only search more slowly.
+  blocking (~17 s for 20k points at 384 dims, 46 s for 100k) until the optimizers plan
+  nothing more, and returns at once when nothing is planned. Results are the same without
+  it, but every query scans whole unindexed segments: 100k chunks written through ingest
+  and never optimized searched at p50 45.7 ms (engine 32 ms: dense leg 16 ms, keyword
+  7.7 ms) against 21.2 ms (engine 9.5 ms) optimized (``bench.search_latency``).
+- ``optimize()`` holds the GIL for its whole run (qdrant-edge-py 0.9.0: a second Python
+  thread of the process got no tick for the 2.6 s of a 20k-point run), so it must not run
+  beside requests: ``clearance serve`` runs it before it listens, ``clearance ingest``
+  after its last batch (``api/cli.py``).
 - ``create`` refuses a directory that already holds segments; ``load(path, config)``
   checks the config against the segments (a different dense size fails).
 """
@@ -84,8 +91,8 @@ class EdgeStore:
     def optimize(self) -> bool:
         """Merge segments and build HNSW, blocking; True if anything changed.
 
-        Call after a bulk sync, off the request path (the shard stays queryable meanwhile).
-        """
+        It holds the GIL throughout (module docstring): call it where no request waits,
+        as ``clearance serve`` does before listening."""
         with self._engine("optimize"):
             return bool(self._require().optimize())
 

@@ -151,3 +151,44 @@ def test_serve_demo_prints_every_key_and_command_whole_on_a_narrow_terminal(
     assert any(f"-H 'Authorization: Bearer {keys[0]}'" in line for line in lines)
     commands = [line for line in lines if line.lstrip().startswith("curl -s http")]
     assert len(commands) == 3 and all(line.rstrip().endswith("\\") for line in commands)
+
+
+def test_serve_optimizes_the_index_before_it_listens(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edge's optimize() holds the GIL: it must be done before requests arrive, never
+    beside them (index/store/edge.py)."""
+    import uvicorn
+
+    from index.store import EdgeStore
+
+    calls: list[str] = []
+
+    def optimize(store: EdgeStore) -> bool:
+        calls.append("optimize")
+        return True
+
+    monkeypatch.setattr(EdgeStore, "optimize", optimize)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append("listen"))
+    result = CliRunner().invoke(app, ["serve", "--port", str(free_port())],
+                                env={**_env(data_dir), "CLEARANCE_ADMIN_API_KEY": ADMIN_KEY})
+    assert result.exit_code == 0, result.output
+    assert calls == ["optimize", "listen"]
+    assert "Search index optimized" in result.output
+
+
+def test_ingest_optimizes_the_index_after_its_last_batch(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from index.store import EdgeStore
+
+    counted: list[int] = []
+    real_optimize = EdgeStore.optimize
+
+    def optimize(store: EdgeStore) -> bool:
+        counted.append(store.count(tenant="default"))
+        return real_optimize(store)
+
+    monkeypatch.setattr(EdgeStore, "optimize", optimize)
+    result = CliRunner().invoke(app, ["ingest", str(CORPUS), "--source", "demo"],
+                                env=_env(data_dir))
+    assert result.exit_code == 0, result.output
+    assert len(counted) == 1 and counted[0] > 0  # once, with every chunk written
