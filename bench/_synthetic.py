@@ -106,7 +106,7 @@ def build_corpus(services: Services, *, documents: int, chunks_per_document: int
     writer.close()
     corpus.build_s["write"] = time.perf_counter() - started
     optimize = getattr(services.store, "optimize", None)
-    if optimize is not None:  # Edge: merge segments and build HNSW, as after a bulk sync
+    if optimize is not None:  # Edge: merge segments and build HNSW, as serve does at start
         started = time.perf_counter()
         optimize()
         corpus.build_s["optimize"] = time.perf_counter() - started

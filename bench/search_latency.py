@@ -120,7 +120,7 @@ def build_index(folder: Path, size: int, *, corpus: dict[str, tuple[str, str]],
         filler_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         optimize = getattr(services.store, "optimize", None)
-        if optimize is not None:  # Edge: merge segments, build HNSW, as after a bulk sync
+        if optimize is not None:  # Edge: merge segments, build HNSW, as serve does at start
             optimize()
         optimize_s = time.perf_counter() - t0
     finally:
