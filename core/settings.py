@@ -150,8 +150,9 @@ class Settings(BaseSettings):
         description="Searches one API process runs at once (query embedding, engine, SQL "
         "re-check); the others wait their turn, and the wait shows as 'queue' in "
         "Server-Timing. Every request thread searching at once thrashes a small machine: "
-        "with 16 clients on 2 cores, 2 at a time answered 15-30% more searches a second "
-        "(bench/search_latency.py). Unset: the CPU cores this process may use.")
+        "with 16 clients on 2 cores, 2 at a time answered ~17% more searches a second "
+        "(means of five runs; retrieval/search.py). Unset: the CPU cores this process may "
+        "use.")
 
     reranker_model: Path | None = Field(
         default=None, description="A local cross-encoder directory (sentence-transformers "
