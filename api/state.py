@@ -47,7 +47,7 @@ class AppState:
             fusion=FusionConfig(method=settings.fusion,  # type: ignore[arg-type]
                                 rrf_k=settings.rrf_k, dense_weight=settings.dense_weight),
             reranker=create_reranker(settings),  # None unless CLEARANCE_RERANKER_MODEL is set
-            max_concurrent=settings.search_concurrency or cpu_cores(),
+            max_concurrent=settings.search_concurrency or _default_search_turns(settings),
         )
         resolver = EntitlementResolver(services.sessions)
         embedded = settings.task_queue == "embedded"
@@ -80,6 +80,12 @@ class AppState:
             self.celery.clearance_runtime.close()
         if self.oidc is not None:
             self.oidc.close()
+
+
+def _default_search_turns(settings: Settings) -> int | None:
+    """The embedded engine searches on this process's CPU: as many turns as cores. A
+    Qdrant server's search is a wait on the network, which other searches may overlap."""
+    return None if settings.qdrant_url else cpu_cores()
 
 
 def _prices(settings: Settings) -> tuple[float, float] | None:

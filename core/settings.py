@@ -152,7 +152,8 @@ class Settings(BaseSettings):
         "Server-Timing. Every request thread searching at once thrashes a small machine: "
         "with 16 clients on 2 cores, 2 at a time answered ~17% more searches a second "
         "(means of five runs; retrieval/search.py). Unset: the CPU cores this process may "
-        "use.")
+        "use with the embedded store; no limit with a Qdrant server, whose searches wait "
+        "on the network rather than the CPU.")
 
     reranker_model: Path | None = Field(
         default=None, description="A local cross-encoder directory (sentence-transformers "

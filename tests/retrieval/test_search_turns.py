@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,14 @@ def test_a_failed_search_gives_its_turn_back(services: Services) -> None:
     gated.fail = False
     hits = retriever.search(QUERY, entitlements=STAFF).hits  # a turn was free again
     assert {h.external_id for h in hits} <= {"canteen"}
+
+
+def test_the_served_default_limits_only_the_in_process_engine(tmp_path: Path) -> None:
+    """Embedded store: as many turns as cores. A Qdrant server's search waits on the
+    network, which other searches may overlap: no limit, unless one is set."""
+    from api.state import _default_search_turns
+    from index.embed import cpu_cores
+    from tests.helpers import settings_for
+
+    assert _default_search_turns(settings_for(tmp_path)) == cpu_cores()
+    assert _default_search_turns(settings_for(tmp_path, qdrant_url="http://qdrant:6333")) is None
