@@ -68,6 +68,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -158,12 +159,10 @@ class Retriever:
                group_by_document: bool = True,
                mode: Literal["hybrid", "dense", "keyword"] = "hybrid") -> SearchResult:
         timings = SearchTimings()
-        if self._turns is None:
-            return self._search(query, entitlements, filters, top_k, group_by_document,
-                                mode, timings)
         waiting = time.perf_counter()
-        with self._turns:
-            timings.queue_ms = (time.perf_counter() - waiting) * 1000
+        with self._turns or nullcontext():
+            if self._turns is not None:
+                timings.queue_ms = (time.perf_counter() - waiting) * 1000
             return self._search(query, entitlements, filters, top_k, group_by_document,
                                 mode, timings)
 
