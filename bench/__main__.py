@@ -28,6 +28,7 @@ BENCHMARKS: tuple[str, ...] = (
     "celery_sync",
     "api_latency",
     "search_latency",
+    "idf_sample",
 )
 """Module names under ``bench/``, run in this order."""
 

@@ -140,7 +140,7 @@ class Settings(BaseSettings):
         default=0.5, ge=0.0, le=1.0,
         description="The dense leg's share in 'weighted' fusion (the keyword leg has the rest)")
     idf_sample_chunks: int = Field(
-        default=10_000, ge=0,
+        default=5_000, ge=0,
         description="When a caller may read more than twice this many chunks, the keyword "
         "leg's IDF is measured on a fixed sample of about this many of them (the engine's "
         "cost grows with the corpus it measures; index/store/idf_sample.py). 0: always all.")

@@ -20,11 +20,23 @@ https://www.elastic.co/guide/en/elasticsearch/reference/current/search-search.ht
 
 Measured with ``python -m bench.search_latency --sizes 1000000`` (one client, who may read
 half of the corpus): 1M chunks, p50 58.7 -> 38.2 ms, p95 67.1 -> 45.3 ms, engine
-49.4 -> 28.7 ms (``CLEARANCE_IDF_SAMPLE_CHUNKS=0`` against the default); at 100k (50k
-readable) the two are within noise. Keyword leg alone, SciFact test claims with a readable
-relevant abstract (148), nDCG@10: 1M shard 0.2169 exact, 0.2157 with the default sample
-(15.6k of 500k), 0.2090 with half of it (7.8k), which is why the target is not lower; 100k
-shard 0.519 exact, 0.518-0.521 with 25k down to 3k of its 50k.
+49.4 -> 28.7 ms (``CLEARANCE_IDF_SAMPLE_CHUNKS=0`` against a 10k target). The engine's
+time grows with the sample: the keyword leg alone at 100k chunks (50k readable; in-process,
+median of 300 SciFact claims) takes 3.7 ms measuring all 50k, 3.1 ms on 12.3k (rate 4),
+2.0 ms on 6.1k (rate 8), 1.3 ms on 760, against 0.8 ms with global IDF.
+
+What a sample costs in ranking (``python -m bench.idf_sample``: BM25 over SciFact plus
+filler, IDF from all the readable points or from random samples, six draws each; keyword
+nDCG@10 on the test claims, mean - exact):
+
+    readable points   1.5k     3k       6k       12k      24k
+    50,000           -0.0060  -0.0045  -0.0014  -0.0005  -0.0004   (draws' sd 0.002-0.003)
+    500,000          -0.0010  -0.0002  +0.0000  +0.0002  -0.0014
+
+so the default target is 5,000 (a sample of 5k-10k points): the cost is within a draw's
+spread from 6k up, and clear only from 3k down. It was 10,000 until the bench above: at
+100k chunks (50k readable) the engine step of /v1/search went from 7.78-8.03 to
+6.52-7.23 ms (``bench.search_latency --sizes 100000``, alternated runs).
 
 How many points the caller may read is counted exactly (an estimate would draw on index
 statistics that include unreadable points) and kept per principal set. The count only
@@ -54,7 +66,7 @@ from .base import StoreQuery
 SAMPLE_FIELD = "idf_sample"
 MAX_RATE_BITS = 16
 """Samples go down to one point in 2**16 (enough for ~650M readable points at the default)."""
-DEFAULT_TARGET = 10_000
+DEFAULT_TARGET = 5_000
 """Points IDF is measured over when sampling (``CLEARANCE_IDF_SAMPLE_CHUNKS``)."""
 COUNT_TTL_S = 300.0
 """Age at which a kept count is recounted, in the background (it stays in use meanwhile)."""
