@@ -18,6 +18,10 @@ Engine facts this module relies on (https://qdrant.tech/documentation/edge/edge-
   thread of the process got no tick for the 2.6 s of a 20k-point run), so it must not run
   beside requests: ``clearance serve`` runs it before it listens, ``clearance ingest``
   after its last batch (``api/cli.py``).
+- Closing a shard drops its files from the OS page cache, and opening one brings back only
+  part of them (1M chunks: 155 MB of 3.3 GB cached before the open, 1.7 GB after, by
+  ``fincore``): the first searches after a start read the rest from disk as they touch it.
+  ``page_in`` reads the files once, which ``clearance serve`` does before it listens.
 - ``create`` refuses a directory that already holds segments; ``load(path, config)``
   checks the config against the segments (a different dense size fails).
 """
@@ -95,6 +99,32 @@ class EdgeStore:
         as ``clearance serve`` does before listening."""
         with self._engine("optimize"):
             return bool(self._require().optimize())
+
+    def page_in(self, *, budget_bytes: int) -> int:
+        """Read the shard's files once, smallest first, up to ``budget_bytes`` in all, so
+        that searches find them in the page cache; returns the bytes read.
+
+        Without it the first searches after a start wait on the disk (module docstring).
+        At 1M chunks (``bench.search_latency``'s shard, 300 SciFact claims, in-process, the
+        disk cache as a fresh start leaves it): engine p50 24.9-29.9 ms and 23,315 major
+        page faults over the first pass, 17-18 ms and none over a second; read first
+        (3.3 GB, 5.5 s), 17.4 ms and none from the first pass on."""
+        files = sorted((p for p in self.path.rglob("*") if p.is_file()),
+                       key=lambda p: p.stat().st_size)
+        done = 0
+        buffer = bytearray(1 << 20)
+        for file in files:
+            size = file.stat().st_size
+            if done + size > budget_bytes:
+                break
+            try:
+                with file.open("rb", buffering=0) as raw:
+                    while raw.readinto(buffer):
+                        pass
+            except OSError:  # gone or unreadable: the engine will say so if it matters
+                continue
+            done += size
+        return done
 
     def close(self) -> None:
         """Flush and release the shard lock. Safe to call twice."""

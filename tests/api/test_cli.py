@@ -153,10 +153,11 @@ def test_serve_demo_prints_every_key_and_command_whole_on_a_narrow_terminal(
     assert len(commands) == 3 and all(line.rstrip().endswith("\\") for line in commands)
 
 
-def test_serve_optimizes_the_index_before_it_listens(
+def test_serve_optimizes_and_reads_the_index_before_it_listens(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Edge's optimize() holds the GIL: it must be done before requests arrive, never
-    beside them (index/store/edge.py)."""
+    beside them (index/store/edge.py); then the shard is read into the page cache, within
+    half of the memory available, so the first searches do not wait on the disk."""
     import uvicorn
 
     from index.store import EdgeStore
@@ -167,12 +168,18 @@ def test_serve_optimizes_the_index_before_it_listens(
         calls.append("optimize")
         return True
 
+    def page_in(store: EdgeStore, *, budget_bytes: int) -> int:
+        assert 0 < budget_bytes < cli._available_memory()
+        calls.append("page_in")
+        return 0
+
     monkeypatch.setattr(EdgeStore, "optimize", optimize)
+    monkeypatch.setattr(EdgeStore, "page_in", page_in)
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append("listen"))
     result = CliRunner().invoke(app, ["serve", "--port", str(free_port())],
                                 env={**_env(data_dir), "CLEARANCE_ADMIN_API_KEY": ADMIN_KEY})
     assert result.exit_code == 0, result.output
-    assert calls == ["optimize", "listen"]
+    assert calls == ["optimize", "page_in", "listen"]
     assert "Search index optimized" in result.output
 
 

@@ -129,3 +129,25 @@ def test_wrong_dimension_is_refused_before_the_engine(shard_dir: Path) -> None:
             store.upsert(doc("x", "text"))
     finally:
         store.close()
+
+
+def test_page_in_reads_the_shard_files_within_the_budget_and_changes_no_result(
+        shard_dir: Path) -> None:
+    store = EdgeStore(shard_dir, dimensions=DIMS)
+    store.warm_up()
+    try:
+        store.upsert(doc("board-minutes", "Quarterly board minutes on the merger.",
+                         allow=["group:board"]))
+        store.upsert(doc("handbook", "The handbook covers holidays."))
+        sizes = sorted(p.stat().st_size for p in shard_dir.rglob("*") if p.is_file())
+        assert store.page_in(budget_bytes=0) == 0
+        assert store.page_in(budget_bytes=sizes[0] + sizes[1]) == sizes[0] + sizes[1]
+        assert store.page_in(budget_bytes=sum(sizes) * 2) == sum(sizes)
+
+        merger = ask("board minutes merger", "hybrid")
+        outsider = store.search(merger, entitlements=caller(EVERYONE, "user:eve"), top_k=10)
+        assert all("board" not in hit.text for hit in outsider)
+        member = store.search(merger, entitlements=caller(EVERYONE, "group:board"), top_k=10)
+        assert "merger" in member[0].text
+    finally:
+        store.close()
