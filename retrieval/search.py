@@ -59,8 +59,9 @@ Where the engine's time goes at 100k chunks (50k readable; in-process, warm, med
 300 claims): dense leg ~1.3 ms, keyword leg ~3.3 ms with IDF measured on a 12k-point sample
 of what the caller may read, ~2.0 ms on the 6k-point one served since (``idf_sample.py``;
 0.8-1.0 ms with global IDF, which would count unreadable documents), fill 0.2 ms; turning
-the legs' points into hits and fusing them ~0.7 ms of Python. Both legs as one ``query_batch`` call: 5.8 against 5.7 ms serial; Edge's search
-pool cut to one thread, or payloads kept in RAM (``Memory.Cached``): within noise.
+the legs' points into hits and fusing them ~0.7 ms of Python. Both legs as one
+``query_batch`` call: 5.8 against 5.7 ms serial; Edge's search pool cut to one thread, or
+payloads kept in RAM (``Memory.Cached``): within noise.
 """
 
 from __future__ import annotations
