@@ -13,7 +13,8 @@ Engine facts this module relies on (https://qdrant.tech/documentation/edge/edge-
   nothing more, and returns at once when nothing is planned. Results are the same without
   it, but every query scans whole unindexed segments: 100k chunks written through ingest
   and never optimized searched at p50 45.7 ms (engine 32 ms: dense leg 16 ms, keyword
-  7.7 ms) against 21.2 ms (engine 9.5 ms) optimized (``bench.search_latency``).
+  7.7 ms) against 21.2 ms (engine 9.5 ms) optimized (``bench.search_latency``); with the
+  later speed-ups, 26.0 ms (engine 16.9) against 12.5 ms (engine 5.0).
 - ``optimize()`` holds the GIL for its whole run (qdrant-edge-py 0.9.0: a second Python
   thread of the process got no tick for the 2.6 s of a 20k-point run), so it must not run
   beside requests: ``clearance serve`` runs it before it listens, ``clearance ingest``
