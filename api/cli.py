@@ -153,15 +153,33 @@ def page_in_index(store: VectorStore) -> None:
         console.print(f"Search index read into memory ({done / 2**20:,.0f} MB in {elapsed:.0f} s).")
 
 
+_CGROUP_MEMORY = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                  ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                   "/sys/fs/cgroup/memory/memory.usage_in_bytes"))
+"""A container's memory limit and use: cgroup v2, then v1."""
+
+
 def _available_memory() -> int:
-    """Bytes the system can give without swapping (Linux's MemAvailable); 0 if unknown."""
+    """Bytes the process can fill without pushing out other memory: Linux's MemAvailable,
+    capped by the room left under its container's memory limit (in a container
+    /proc/meminfo describes the host); 0 if unknown."""
+    available = 0
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
+                available = int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
-        pass
-    return 0
+        return 0
+    for limit_file, usage_file in _CGROUP_MEMORY:
+        try:
+            limit = Path(limit_file).read_text().strip()
+            usage = int(Path(usage_file).read_text())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit():  # v2 says "max" when there is no limit
+            available = min(available, max(0, int(limit) - usage))
+        break
+    return available
 
 
 def _local_sink(settings: Settings, *, source: str, tenant: str, retry_hint: str) -> _Sink:

@@ -183,6 +183,21 @@ def test_serve_optimizes_and_reads_the_index_before_it_listens(
     assert "Search index optimized" in result.output
 
 
+def test_the_page_in_budget_stays_within_a_containers_memory_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a container /proc/meminfo describes the host: the cgroup's limit caps it."""
+    limit, usage = tmp_path / "memory.max", tmp_path / "memory.current"
+    monkeypatch.setattr(cli, "_CGROUP_MEMORY", ((str(limit), str(usage)),))
+    usage.write_text(f"{512 * 2**20}\n")
+    limit.write_text("max\n")
+    unlimited = cli._available_memory()
+    assert unlimited > 0
+    limit.write_text(f"{2**30}\n")
+    assert cli._available_memory() == min(unlimited, 512 * 2**20)
+    usage.write_text(f"{2**31}\n")  # over the limit already: nothing to spare
+    assert cli._available_memory() == 0
+
+
 def test_ingest_optimizes_the_index_after_its_last_batch(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from index.store import EdgeStore
