@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,8 @@ from .payload import KEYWORD_INDEXES, TENANT_FIELD, acl_payload, filled, hit_of,
 from .plan import SearchPlan, plan_search
 
 UPSERT_BATCH = 512
+PAGE_IN_SECONDS = 30.0
+"""The longest ``page_in`` reads (~18 GB from a local SSD; less from a network disk)."""
 """Points per update operation: bounds one WAL record without costing many round trips."""
 log = logging.getLogger(__name__)
 
@@ -101,15 +104,17 @@ class EdgeStore:
         with self._engine("optimize"):
             return bool(self._require().optimize())
 
-    def page_in(self, *, budget_bytes: int) -> int:
-        """Read the shard's files once, smallest first, up to ``budget_bytes`` in all, so
-        that searches find them in the page cache; returns the bytes read.
+    def page_in(self, *, budget_bytes: int, seconds: float = PAGE_IN_SECONDS) -> int:
+        """Read the shard's files once, smallest first, up to ``budget_bytes`` in all and
+        for at most ``seconds`` (a slow disk must not hold a start for long), so that
+        searches find them in the page cache; returns the bytes read.
 
         Without it the first searches after a start wait on the disk (module docstring).
         At 1M chunks (``bench.search_latency``'s shard, 300 SciFact claims, in-process, the
         disk cache as a fresh start leaves it): engine p50 24.9-29.9 ms and 23,315 major
         page faults over the first pass, 17-18 ms and none over a second; read first
         (3.3 GB, 5.5 s), 17.4 ms and none from the first pass on."""
+        deadline = time.monotonic() + seconds
         files = sorted((p.stat().st_size, p) for p in self.path.rglob("*") if p.is_file())
         done = 0
         buffer = bytearray(1 << 20)
@@ -118,11 +123,12 @@ class EdgeStore:
                 break
             try:
                 with file.open("rb", buffering=0) as raw:
-                    while raw.readinto(buffer):
-                        pass
+                    while time.monotonic() < deadline and (read := raw.readinto(buffer)):
+                        done += read
             except OSError:  # gone or unreadable: the engine will say so if it matters
                 continue
-            done += size
+            if time.monotonic() >= deadline:
+                break
         return done
 
     def close(self) -> None:

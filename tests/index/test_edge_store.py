@@ -143,6 +143,7 @@ def test_page_in_reads_the_shard_files_within_the_budget_and_changes_no_result(
         assert store.page_in(budget_bytes=0) == 0
         assert store.page_in(budget_bytes=sizes[0] + sizes[1]) == sizes[0] + sizes[1]
         assert store.page_in(budget_bytes=sum(sizes) * 2) == sum(sizes)
+        assert store.page_in(budget_bytes=sum(sizes), seconds=0) == 0  # out of time
 
         merger = ask("board minutes merger", "hybrid")
         outsider = store.search(merger, entitlements=caller(EVERYONE, "user:eve"), top_k=10)
