@@ -24,8 +24,9 @@ def dataset_dir(name: str) -> Path:
     return path
 
 
-def write_result(name: str, data: dict[str, Any]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def write_result(name: str, data: dict[str, Any], out: Path | None = None) -> Path:
+    """``data`` as JSON in ``out``, or by default in ``bench/results/<name>.json``."""
+    path = out or RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, sort_keys=True))
     return path

@@ -139,10 +139,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     Console().print(table)
     Console().print(f"indexed through the API in {result['index_seconds']} s: {counts}, "
                     f"{chunks} chunks")
-    if args.out is None:
-        write_result("api_latency", result)
-    else:
-        args.out.write_text(json.dumps(result, indent=2))
+    write_result("api_latency", result, args.out)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,6 @@ and Redis (``--redis-url``). Prints a table and writes bench/results/celery_sync
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -466,10 +465,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> dict[st
         "database": db_url.rsplit("/", 1)[-1], "database_kept": args.keep_db,
         "measured_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     })
-    if args.out is not None:
-        args.out.write_text(json.dumps(result, indent=2, sort_keys=True))
-    else:
-        write_result("celery_sync", result)
+    write_result("celery_sync", result, args.out)
     return result
 
 

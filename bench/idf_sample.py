@@ -7,7 +7,8 @@ abstract, as ``bench.search_latency`` writes it) up to each corpus size, the cor
 everything the caller may read, ranked with IDF from all of it and from random samples of
 each size (several draws: a sample is one draw of the points' hashes). It uses Clearance's
 own keyword vectors (``index/sparse.py``) and the engine's IDF formula, in numpy, so no
-index is built. SciFact test claims, nDCG@10 of the best chunk per document.
+index is built. One point per SciFact document (title and text); SciFact test claims,
+nDCG@10.
 
     python -m bench.idf_sample [--corpus 50000,500000] [--samples 1500,3000,6000,12000,24000]
 """
@@ -15,7 +16,6 @@ index is built. SciFact test claims, nDCG@10 of the best chunk per document.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import time
@@ -157,11 +157,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> dict[st
     for size in (int(n) for n in args.corpus.split(",")):
         result["corpus"][str(size)] = measure(data, size=size, samples=samples,
                                               draws=args.draws, say=say)
-    if args.out is None:
-        say(f"wrote {write_result('idf_sample', result)}")
-    else:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2))
+    say(f"wrote {write_result('idf_sample', result, args.out)}")
     return result
 
 

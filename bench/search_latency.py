@@ -346,10 +346,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> dict[st
         return {"sizes": sizes}
     result = {"queries": len(queries), "acl": "user reads 2 of 4 groups (one nested)",
               "sizes": sizes}
-    if args.out is not None:
-        args.out.write_text(json.dumps(result, indent=2, sort_keys=True))
-    else:
-        write_result("search_latency", result)
+    write_result("search_latency", result, args.out)
     return result
 
 
