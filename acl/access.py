@@ -29,19 +29,16 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import NotFound
 from core.models import (
     ApiKey,
     AuditRecord,
-    Document,
-    DocumentStatus,
     Group,
     Membership,
     PrincipalRow,
 )
 from core.types import EVERYONE
 
-from .explain import AccessExplanation
+from .explain import AccessExplanation, live_document
 from .principals import PrincipalKind, principal_kind
 
 EntryStatus = Literal["ok", "unknown_group", "empty_group", "unknown_user"]
@@ -103,13 +100,7 @@ def document_access(session: Session, *, tenant: str, doc_id: str) -> DocumentAc
     A document of another tenant, or a deleted one, raises ``NotFound`` exactly like a
     missing one.
     """
-    document = session.get(Document, doc_id)
-    if (
-        document is None
-        or document.tenant_id != tenant
-        or document.status == DocumentStatus.DELETED
-    ):
-        raise NotFound(f"no document {doc_id}")
+    document = live_document(session, tenant=tenant, doc_id=doc_id)
     allow = frozenset(document.acl_allow or ())
     deny = frozenset(document.acl_deny or ())
     children = _walk_down(session, tenant=tenant, seeds=allow | deny)

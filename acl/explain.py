@@ -77,6 +77,18 @@ def explain_document_access(
     A document of another tenant, or a deleted one, raises ``NotFound`` exactly like a
     missing one, so the answer never tells a caller what exists elsewhere.
     """
+    document = live_document(session, tenant=tenant, doc_id=doc_id)
+    chains = membership_chains(session, tenant=tenant, user_id=user_id)
+    return explain_access(
+        Acl.of(document.acl_allow, document.acl_deny),
+        entitlements=Entitlements(tenant=tenant, principals=frozenset(chains)),
+        chains=chains,
+    )
+
+
+def live_document(session: Session, *, tenant: str, doc_id: str) -> Document:
+    """The tenant's document ``doc_id`` unless deleted; ``NotFound`` for one of another
+    tenant or a deleted one exactly as for a missing one."""
     document = session.get(Document, doc_id)
     if (
         document is None
@@ -84,12 +96,7 @@ def explain_document_access(
         or document.status == DocumentStatus.DELETED
     ):
         raise NotFound(f"no document {doc_id}")
-    chains = membership_chains(session, tenant=tenant, user_id=user_id)
-    return explain_access(
-        Acl.of(document.acl_allow, document.acl_deny),
-        entitlements=Entitlements(tenant=tenant, principals=frozenset(chains)),
-        chains=chains,
-    )
+    return document
 
 
 def _best_chain(

@@ -394,11 +394,16 @@ def _save_progress(services: Services, run_id: str, counts: RunCounts,
         run = session.get(SyncRun, run_id)
         if run is None:
             return
-        for name, value in counts.as_dict().items():
-            setattr(run, name, value)
-        if checkpoint is not None:
-            run.checkpoint = dict(checkpoint)
+        _write_counts(run, counts, checkpoint)
         run.heartbeat_at = datetime.now(UTC)
+
+
+def _write_counts(run: SyncRun, counts: RunCounts,
+                  checkpoint: Mapping[str, Any] | None) -> None:
+    for name, value in counts.as_dict().items():
+        setattr(run, name, value)
+    if checkpoint is not None:
+        run.checkpoint = dict(checkpoint)
 
 
 def _finish_run(services: Services, run_id: str, counts: RunCounts,
@@ -408,10 +413,7 @@ def _finish_run(services: Services, run_id: str, counts: RunCounts,
         run = session.get(SyncRun, run_id)
         if run is None:
             return
-        for name, value in counts.as_dict().items():
-            setattr(run, name, value)
-        if checkpoint is not None:
-            run.checkpoint = dict(checkpoint)
+        _write_counts(run, counts, checkpoint)
         run.status, run.finished_at = status, datetime.now(UTC)
         if error is not None:
             run.error_code, run.error_message = error
