@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -27,28 +24,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bench._data import dataset_dir, write_result
+from bench._server import ADMIN_KEY, start_server
 
-ADMIN_KEY = "bench-admin-key"
 USER = "reader@bench.test"
 ROUTES = ("search", "answer", "search, alternating", "answer, alternating")
 """The passes: each route on its own over the test claims, then both in turn over others."""
-
-
-def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CLEARANCE_DATA_DIR": str(data_dir),
-           "CLEARANCE_ADMIN_API_KEY": ADMIN_KEY, "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(240):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/ready").status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    server.kill()
-    _, stderr = server.communicate()
-    raise SystemExit("the server did not become ready: " + stderr.decode()[-2000:])
 
 
 def _asked(client: httpx.Client, route: str, query: str) -> float:
@@ -106,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     claims = [q["text"] for q in every if q["_id"] in tested][: args.queries]
     others = [q["text"] for q in every if q["_id"] not in tested][: args.queries]
     with tempfile.TemporaryDirectory() as tmp:
-        server = _start_server(Path(tmp), args.port)
+        server = start_server(args.port, {"CLEARANCE_DATA_DIR": tmp}, wait_s=120)
         try:
             client = httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=600,
                                   headers={"Authorization": f"Bearer {ADMIN_KEY}"})

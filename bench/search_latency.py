@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -44,9 +41,9 @@ from rich.console import Console
 from rich.table import Table
 
 from bench._data import dataset_dir, write_result
+from bench._server import ADMIN_KEY, start_server
 from bench._synthetic import BulkWriter, document_row, percentiles
 
-ADMIN_KEY = "bench-admin-key"
 USER = "reader@bench.test"
 TENANT = "default"
 GROUPS = ("lab-0", "lab-1", "lab-2", "lab-3")
@@ -178,28 +175,6 @@ def _write_filler(services: Any, chunks: int, vectors: np.ndarray, texts: list[s
 
 # -- asking ----------------------------------------------------------------------------------
 
-def _start_server(folder: Path, port: int, cache_dir: Path, embedder_kind: str,
-                  ) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CLEARANCE_DATA_DIR": str(folder), "CLEARANCE_ADMIN_API_KEY": ADMIN_KEY,
-           "CLEARANCE_SERVER_TIMING": "true", "CLEARANCE_EMBEDDER": embedder_kind,
-           "CLEARANCE_EMBED_CACHE_DIR": str(cache_dir / "models"),
-           "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/ready").status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None:
-            break
-        time.sleep(0.5)
-    server.kill()
-    _, stderr = server.communicate()
-    raise SystemExit("the server did not become ready: " + stderr.decode()[-2000:])
-
-
 def _user_key(base: str) -> str:
     admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ADMIN_KEY}"},
                          timeout=60)
@@ -255,7 +230,10 @@ def measure(folder: Path, *, queries: list[str], warm_up: list[str], port: int,
             ) -> dict[str, Any]:
     """``warm_up`` (other queries than the measured ones) is asked first, uncounted: it
     pages the shard's memory-mapped segments in, as a server in service has them."""
-    server = _start_server(folder, port, cache_dir, embedder_kind)
+    server = start_server(port, {
+        "CLEARANCE_DATA_DIR": str(folder), "CLEARANCE_SERVER_TIMING": "true",
+        "CLEARANCE_EMBEDDER": embedder_kind,
+        "CLEARANCE_EMBED_CACHE_DIR": str(cache_dir / "models")})
     base = f"http://127.0.0.1:{port}"
     try:
         key = _user_key(base)
