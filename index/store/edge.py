@@ -48,9 +48,9 @@ from .payload import KEYWORD_INDEXES, TENANT_FIELD, acl_payload, filled, hit_of,
 from .plan import SearchPlan, plan_search
 
 UPSERT_BATCH = 512
+"""Points per update operation: bounds one WAL record without costing many round trips."""
 PAGE_IN_SECONDS = 30.0
 """The longest ``page_in`` reads (~18 GB from a local SSD; less from a network disk)."""
-"""Points per update operation: bounds one WAL record without costing many round trips."""
 log = logging.getLogger(__name__)
 
 
