@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from rich.table import Table
 
 from bench._data import dataset_dir, write_result
 from bench._server import ADMIN_KEY, start_server
+from bench._synthetic import percentiles
 
 USER = "reader@bench.test"
 ROUTES = ("search", "answer", "search, alternating", "answer, alternating")
@@ -39,14 +39,6 @@ def _asked(client: httpx.Client, route: str, query: str) -> float:
     elapsed = (time.perf_counter() - started) * 1000
     response.raise_for_status()
     return elapsed
-
-
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
-    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99),
-            "mean_ms": round(statistics.fmean(ordered), 1), "n": len(ordered)}
 
 
 def _push_corpus(client: httpx.Client, source: str, corpus: Path, limit: int | None) -> int:
@@ -109,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             server.wait(timeout=60)
     result = {"documents_pushed": pushed, "documents_by_status": counts, "chunks": chunks,
               "index_seconds": round(index_s, 1), "embedder": ready["checks"]["embedder"],
-              **{route: _percentiles(timings[route]) for route in ROUTES}}
+              **{route: percentiles(timings[route]) for route in ROUTES}}
     table = Table(title=f"v1 latency, single client, loopback ({pushed} SciFact docs)")
     for column in ("route", "p50 ms", "p95 ms", "p99 ms", "mean ms", "n"):
         table.add_column(column, justify="right")
