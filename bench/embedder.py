@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import statistics
@@ -35,16 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from bench._data import dataset_dir, write_result
+from bench.beir import ndcg_at
 
 VARIANTS = ("pytorch", "onnx-fp32", "onnx-int8")
-
-
-def ndcg_at_10(ranked: Sequence[str], relevant: dict[str, int]) -> float:
-    """Linear gain, log2 discount, ideal from the judged grades (as pytrec_eval)."""
-    dcg = sum(relevant.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:10]))
-    gains = sorted((g for g in relevant.values() if g > 0), reverse=True)[:10]
-    ideal = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
-    return dcg / ideal if ideal else 0.0
 
 
 def scifact_chunks(folder: Path, limit_docs: int | None) -> tuple[list[str], list[str]]:
@@ -120,7 +112,7 @@ def dense_ndcg(chunk_vectors: Any, chunk_doc_ids: list[str], query_vectors: Any,
     total = 0.0
     for row, query_id in enumerate(query_ids):
         top = np.argsort(-doc_scores[row], kind="stable")[:10]
-        total += ndcg_at_10([names[i] for i in top], qrels[query_id])
+        total += ndcg_at([names[i] for i in top], qrels[query_id])
     return total / len(query_ids)
 
 

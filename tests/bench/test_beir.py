@@ -115,6 +115,7 @@ def test_metrics_match_their_definitions() -> None:
     relevant = {"a": 1, "b": 1}
     assert beir.ndcg_at(["a", "b", "x"], relevant) == pytest.approx(1.0)
     assert beir.ndcg_at(["x", "a"], {"a": 1}) == pytest.approx(1 / 1.5849625, rel=1e-6)
+    assert beir.ndcg_at([f"x{i}" for i in range(10)] + ["a"], {"a": 1}) == 0.0
     assert beir.recall_at(["a", "x"], relevant, 100) == 0.5
     assert beir.mrr_at(["x", "y", "b"], relevant) == pytest.approx(1 / 3)
     assert beir.mrr_at(["x"] * 10 + ["a"], relevant) == 0.0
