@@ -44,8 +44,7 @@ class AppState:
     def build(cls, settings: Settings, services: Services, metrics: Metrics) -> AppState:
         retriever = Retriever(
             store=services.store, embedder=services.embedder, sessions=services.sessions,
-            fusion=FusionConfig(method=settings.fusion,  # type: ignore[arg-type]
-                                rrf_k=settings.rrf_k, dense_weight=settings.dense_weight),
+            fusion=FusionConfig.from_settings(settings),
             reranker=create_reranker(settings),  # None unless CLEARANCE_RERANKER_MODEL is set
             max_concurrent=settings.search_concurrency or _default_search_turns(settings),
         )

@@ -541,7 +541,7 @@ def run(args: argparse.Namespace, *, say: Any = print) -> dict[str, Any]:
                                             "query_ms": round(mean_ms, 2)}
         settings = index.services.settings
         served = {"fusion": settings.fusion, "rrf_k": settings.rrf_k,
-                  "dense_weight": settings.dense_weight,
+                  "dense_weight": settings.dense_weight, "lead_bonus": settings.lead_bonus,
                   "chunk_max_tokens": settings.chunk_max_tokens,
                   "chunk_overlap_tokens": settings.chunk_overlap_tokens,
                   "embedder": settings.embedder, "device": index.embedder.device}

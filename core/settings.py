@@ -139,6 +139,10 @@ class Settings(BaseSettings):
     dense_weight: float = Field(
         default=0.5, ge=0.0, le=1.0,
         description="The dense leg's share in 'weighted' fusion (the keyword leg has the rest)")
+    lead_bonus: float = Field(
+        default=0.06, ge=0.0, le=1.0,
+        description="Added in 'weighted' fusion to a document's first chunk, where it says "
+        "what it is about (retrieval/fusion.py; chosen on SciFact's train split)")
     idf_sample_chunks: int = Field(
         default=5_000, ge=0,
         description="When a caller may read more than twice this many chunks, the keyword "

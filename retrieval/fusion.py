@@ -28,8 +28,11 @@ def rrf_fuse(lists: Sequence[Sequence[Hit]], *, k: int = 60) -> list[Hit]:
 
 
 def weighted_fuse(dense: Sequence[Hit], keyword: Sequence[Hit], *,
-                  dense_weight: float = 0.5, leg_limit: int | None = None) -> list[Hit]:
-    """``dense_weight · d + (1 - dense_weight) · k``, each leg's scores divided by its best.
+                  dense_weight: float = 0.5, leg_limit: int | None = None,
+                  lead_bonus: float = 0.0) -> list[Hit]:
+    """``dense_weight · d + (1 - dense_weight) · k``, each leg's scores divided by its best,
+    plus ``lead_bonus`` for a document's first chunk (``ordinal`` 0), all over
+    ``1 + lead_bonus`` so that scores stay in [0, 1].
 
     Both legs' scores are similarities whose floor is 0 (BM25 exactly; a cosine below 0
     counts as 0), so dividing by the best maps a leg to [0, 1] without depending on how far
@@ -40,6 +43,11 @@ def weighted_fuse(dense: Sequence[Hit], keyword: Sequence[Hit], *,
     scored at most the leg's lowest returned score there and gets exactly that, its best
     possible value (0 would bury it; on SciFact this gains most at small depths). A leg
     that came back short (or ``leg_limit=None``) held every match, so the hit scores 0.
+
+    ``lead_bonus`` is a prior for where a document says what it is about: its opening
+    (title, summary, purpose), as FirstP does for long documents (Dai & Callan, "Deeper
+    Text Understanding for IR with Contextual Neural Language Modeling", SIGIR 2019). A
+    later chunk then needs a slightly better match to outrank another document's opening.
     """
     d, kw = _scaled(dense), _scaled(keyword)
     floor_d = _floor(d, leg_limit)
@@ -47,8 +55,9 @@ def weighted_fuse(dense: Sequence[Hit], keyword: Sequence[Hit], *,
     first: dict[str, Hit] = {}
     for hit in [*dense, *keyword]:
         first.setdefault(hit.chunk_id, hit)
-    scores = {cid: dense_weight * d.get(cid, floor_d) + (1 - dense_weight) * kw.get(cid, floor_kw)
-              for cid in first}
+    scores = {cid: (dense_weight * d.get(cid, floor_d) + (1 - dense_weight) * kw.get(cid, floor_kw)
+                    + (lead_bonus if hit.ordinal == 0 else 0.0)) / (1 + lead_bonus)
+              for cid, hit in first.items()}
     ordered = sorted(scores, key=lambda cid: (-scores[cid], cid))
     return [replace(first[cid], score=scores[cid]) for cid in ordered]
 

@@ -22,8 +22,9 @@ KEYWORD_INDEXES: tuple[str, ...] = (
 every field the ACL, document and caller filters match on. ``idf_sample`` is indexed too, by
 each store once every point has one (``idf_sample.py``)."""
 TENANT_FIELD = "tenant"
-KEY_FIELDS: tuple[str, ...] = ("doc_id", "content_hash", "acl_version")
-"""What a ``keys_only`` hit carries: enough to fuse, group per document and re-check."""
+KEY_FIELDS: tuple[str, ...] = ("doc_id", "content_hash", "acl_version", "ordinal")
+"""What a ``keys_only`` hit carries: enough to fuse (``ordinal``: the lead chunk's bonus),
+group per document and re-check."""
 
 
 def payload_of(point: ChunkPoint) -> dict[str, Any]:

@@ -295,8 +295,9 @@ def test_keys_only_hits_rank_alike_and_fill_gives_them_their_payloads(
     light = store.search(replace(question, keys_only=True), entitlements=who, top_k=5)
     assert [h.chunk_id for h in light] == [h.chunk_id for h in full]
     assert [h.score for h in light] == pytest.approx([h.score for h in full])
-    assert [(h.doc_id, h.content_hash, h.acl_version) for h in light] == [
-        (h.doc_id, h.content_hash, h.acl_version) for h in full]
+    assert [(h.doc_id, h.content_hash, h.acl_version, h.ordinal) for h in light] == [
+        (h.doc_id, h.content_hash, h.acl_version, h.ordinal) for h in full]
+    assert 1 in {h.ordinal for h in light}  # the lead bonus must tell a later chunk apart
     assert all(h.text == "" and h.title == "" for h in light)
     assert [replace(h, score=0.0) for h in store.fill(light)] == [
         replace(h, score=0.0) for h in full]

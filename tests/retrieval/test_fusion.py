@@ -8,9 +8,9 @@ from core import Hit
 from retrieval import rrf_fuse, weighted_fuse
 
 
-def hit(chunk_id: str, score: float) -> Hit:
+def hit(chunk_id: str, score: float, *, ordinal: int = 0) -> Hit:
     return Hit(chunk_id=chunk_id, doc_id=f"doc-{chunk_id}", source_id="s", score=score,
-               text=chunk_id, title=chunk_id, url=None, ordinal=0, content_hash="h",
+               text=chunk_id, title=chunk_id, url=None, ordinal=ordinal, content_hash="h",
                acl_version=1)
 
 
@@ -25,6 +25,16 @@ def test_each_leg_is_divided_by_its_best_score_then_weighted() -> None:
     assert scores(fused) == {"a": round(0.6 * 1.0 + 0.4 * 0.5, 6),
                              "b": round(0.6 * 0.5 + 0.4 * 1.0, 6)}
     assert [h.chunk_id for h in fused] == ["a", "b"]
+
+
+def test_a_documents_first_chunk_gets_the_lead_bonus_and_a_later_chunk_none() -> None:
+    dense = [hit("later", 0.9, ordinal=3), hit("lead", 0.85)]
+    keyword = [hit("later", 9.0, ordinal=3), hit("lead", 8.5)]
+    assert [h.chunk_id for h in weighted_fuse(dense, keyword)] == ["later", "lead"]
+    fused = weighted_fuse(dense, keyword, lead_bonus=0.06)
+    assert scores(fused) == {"later": round(1 / 1.06, 6),
+                             "lead": round((0.5 * 0.85 / 0.9 + 0.5 * 8.5 / 9 + 0.06) / 1.06, 6)}
+    assert [h.chunk_id for h in fused] == ["lead", "later"]
 
 
 def test_a_hit_missing_from_a_full_leg_gets_that_legs_lowest_returned_score() -> None:

@@ -59,3 +59,20 @@ def test_served_fusion_is_the_settings_default_and_ranks_the_exact_match_first(
     assert hits[0].external_id == "expenses"
     assert len({h.doc_id for h in hits}) == len(hits)  # one hit per document
     assert all(0.0 <= h.score <= 1.0 for h in hits)
+
+
+def test_the_lead_bonus_never_shows_a_first_chunk_the_caller_may_not_read(
+        services: Services) -> None:
+    assert FusionConfig.from_settings(services.settings).lead_bonus > 0
+    with services.sessions() as session, session.begin():
+        source = get_or_create_source(session, tenant="default", name="s", kind="push").id
+    ingest_documents(services, [
+        text_doc("bands", "Zanzibar office salary bands for engineers.", allow=("group:hr",)),
+        text_doc("parking", "Zanzibar office parking permits and badge readers."),
+    ], tenant="default", source_id=source)
+    outsider = retriever(services).search("Zanzibar salary bands", entitlements=EVERYBODY).hits
+    assert [h.external_id for h in outsider] == ["parking"]
+    assert not any("salary" in f"{h.text} {h.snippet} {h.title}".lower() for h in outsider)
+    hr = Entitlements(tenant="default", principals=frozenset({"everyone", "group:hr"}))
+    insider = retriever(services).search("Zanzibar salary bands", entitlements=hr).hits
+    assert insider[0].external_id == "bands"
