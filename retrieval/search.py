@@ -37,34 +37,35 @@ do), so ``top_k=5`` ranks its hits as ``top_k=100`` does; dense weights 0.45-0.6
 0.736-0.741. Tried and not kept (train): RM3 and dense (Rocchio) pseudo-relevance feedback
 (at most +0.003), a document's score from its best chunk plus a share of the others (-0.003
 to -0.02), fusing per document instead of per chunk (±0.001), 128-token chunks (dense 0.694
-but keyword 0.680, hybrid 0.740), title-only vectors, word bigrams as keyword terms
-(-0.02), Porter instead of Snowball, stemming codes, dropping numbers (all within ±0.003),
-BM25 k1=0.9, b=0.4 (+0.002), the keyword vector of the whole document on every chunk
-(-0.006 to -0.008), query terms weighted by their count (-0.002); 128-token dense chunks
-whose keyword vector covers a 2-4k-character window of the document around them reach 0.751
-on train but only 0.734 on test, at 2.2x the points; dense scores shifted by a fixed cosine
-c before dividing by the best, (s - c) / (best - c), with c 0.1-0.4 and re-tuned weights
-(0.741 at most, c=0.1); a weight per query from the legs' top scores, their gaps or their
-top-10 overlap (choosing each query's best weight would score 0.777, but none of these
-correlates with it above |r| = 0.12, with signs that flip between train and test), or from
-the query alone (its terms' mean or max IDF, their count: |r| <= 0.15; a weight linear in
-one of them, fitted on train with the served ONNX embedder, 0.742-0.744 there and
-0.722-0.731 on test against 0.730); each leg's normalised score raised to a power p (0.5-4,
-weights re-tuned: 0.741 at most, test 0.732); the title two or three times in the keyword
-text (a BM25F-style title weight: keyword 0.699 and 0.695, hybrid 0.741); raw cosines and
-keyword scores over the query's highest possible BM25 instead of over each leg's best
-(0.741 at most); a third leg of MiniLM vectors of each sentence (46k, embedded on their
-own; a chunk scores its best sentence), which lifts the dense leg to 0.693 (test 0.702)
-blended with the chunk vector but the hybrid only to 0.745 (test 0.734) for 5x the
-embeddings, and the same sentences pooled from the chunk pass's token vectors instead
+but keyword 0.680, hybrid 0.740), title-only vectors, word bigrams as keyword terms (-0.02),
+Porter instead of Snowball, stemming codes, dropping numbers (all within ±0.003), BM25
+k1=0.9, b=0.4 (+0.002), ``AVG_DOC_TERMS`` 60 or 150 instead of 100 (with the lead bonus:
+keyword 0.694 / 0.697, hybrid 0.738 / 0.744 against 0.700 / 0.744), the keyword vector of
+the whole document on every chunk (-0.006 to -0.008), query terms weighted by their count
+(-0.002); 128-token dense chunks whose keyword vector covers a 2-4k-character window of the
+document around them reach 0.751 on train but only 0.734 on test, at 2.2x the points; dense
+scores shifted by a fixed cosine c before dividing by the best, (s - c) / (best - c), with c
+0.1-0.4 and re-tuned weights (0.741 at most, c=0.1); a weight per query from the legs' top
+scores, their gaps or their top-10 overlap (choosing each query's best weight would score
+0.777, but none of these correlates with it above |r| = 0.12, with signs that flip between
+train and test), or from the query alone (its terms' mean or max IDF, their count: |r| <=
+0.15; a weight linear in one of them, fitted on train with the served ONNX embedder,
+0.742-0.744 there and 0.722-0.731 on test against 0.730); each leg's normalised score raised
+to a power p (0.5-4, weights re-tuned: 0.741 at most, test 0.732); the title two or three
+times in the keyword text (a BM25F-style title weight: keyword 0.699 and 0.695, hybrid
+0.741); raw cosines and keyword scores over the query's highest possible BM25 instead of
+over each leg's best (0.741 at most); a third leg of MiniLM vectors of each sentence (46k,
+embedded on their own; a chunk scores its best sentence), which lifts the dense leg to 0.693
+(test 0.702) blended with the chunk vector but the hybrid only to 0.745 (test 0.734) for 5x
+the embeddings, and the same sentences pooled from the chunk pass's token vectors instead
 ("late chunking", no extra model calls: 0.741, test 0.728); the title clipped at 160
 characters instead of 64 in the text the embedder sees (dense 0.678 against 0.671 with the
 ONNX embedder, hybrid 0.7426 against 0.7417, each at its best weight). Re-tuned with the
 served ONNX embedder (``--embedder minilm-auto``), train peaks at dense weight 0.6 (0.7417;
-0.575-0.625 within 0.001; 0.5: 0.7396), but test falls there (0.7224 against 0.7297 at
-0.5): the weight stays, tuned on train with PyTorch, where 0.45-0.6 lie on one plateau. On
-the test split (300 queries) the served fusion scores 0.7385 (0.7324 without the lead
-bonus), engine_rrf 0.710 (``python -m bench.beir``).
+0.575-0.625 within 0.001; 0.5: 0.7396), but test falls there (0.7224 against 0.7297 at 0.5):
+the weight stays, tuned on train with PyTorch, where 0.45-0.6 lie on one plateau. On the
+test split (300 queries) the served fusion scores 0.7385 (0.7324 without the lead bonus),
+engine_rrf 0.710 (``python -m bench.beir``).
 
 Latency: running the keyword leg on a second thread (Qdrant Edge releases the GIL) does
 not pay on two cores. Beside the query's embedding it competes with the embedder's threads
