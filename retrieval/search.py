@@ -25,12 +25,12 @@ The lead bonus (``fusion.weighted_fuse``) came from fitting extra per-chunk feat
 both legs' top 400 on train. Only a document's first chunk helped (bonus 0.04-0.08: all
 0.7432-0.7444; best 0.06 with dense weight 0.5, 0.03 with 0.55). No help from: the share of
 query terms a chunk, its title or its best sentence holds, its length, being in each leg,
-each leg's rank, the query's MiniLM cosine to the document's title (0.7416-0.7448 against
-0.7444 for weights 0.02-0.2; test no better), a pairwise logistic model over all of them
-(0.643-0.718), or filling a document's short last chunk back to the full window (dense
-0.672, keyword 0.697, hybrid 0.738). On test it lifts the served fusion from 0.732 to
-0.739 with PyTorch and from 0.730 to 0.735 with the served ONNX embedder (train 0.744 with
-either).
+each leg's rank, the log of the document's chunk count (either sign: 0.7350-0.7427), the
+query's MiniLM cosine to the document's title (0.7416-0.7448 against 0.7444 for weights
+0.02-0.2; test no better), a pairwise logistic model over all of them (0.659-0.730), or
+filling a document's short last chunk back to the full window (dense 0.672, keyword 0.697,
+hybrid 0.738). On test it lifts the served fusion from 0.732 to 0.739 with PyTorch and from
+0.730 to 0.735 with the served ONNX embedder (train 0.744 with either).
 
 The served normalisation does not depend on how deep the legs are read (min-max and z-score
 do), so ``top_k=5`` ranks its hits as ``top_k=100`` does; dense weights 0.45-0.6 score
