@@ -62,13 +62,18 @@ def expected_answer_type(question: str) -> str | None:
 
 
 def has_candidate(kind: str, sentence: str, *, question: str) -> bool:
-    """Whether ``sentence`` holds an answer of ``kind`` that ``question`` does not contain: a
-    figure or a number word for ``NUMBER``; a figure, a month, a weekday or a season for
+    """Whether ``sentence`` holds an answer of ``kind`` that ``question`` does not contain."""
+    return bool(candidates(kind, sentence, question=question))
+
+
+def candidates(kind: str, sentence: str, *, question: str) -> set[str]:
+    """The answers of ``kind`` that ``sentence`` holds and ``question`` does not contain: its
+    figures and number words for ``NUMBER``; its figures, months, weekdays and seasons for
     ``DATE``."""
     asked = {stem(t) for t in tokens(question)}
     words = _AMOUNT_WORDS if kind == NUMBER else _DATE_WORDS
-    return any((any(c.isdigit() for c in t) or t in words) and stem(t) not in asked
-               for t in tokens(sentence))
+    return {t for t in tokens(sentence)
+            if (any(c.isdigit() for c in t) or t in words) and stem(t) not in asked}
 
 
 def period_conflict(question: str, sentence: str) -> bool:

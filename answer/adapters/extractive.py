@@ -22,6 +22,7 @@ from ..abstain import (
     hard_rule,
 )
 from ..answerability import features, probability
+from ..cues import candidates, expected_answer_type
 from ..scoring import Embed, ScoredSentence, score_sentences
 from ..text import normalize_space, tokens
 from ..types import AnswerRequest, AnswerResult, ContextChunk
@@ -29,7 +30,8 @@ from ..types import AnswerRequest, AnswerResult, ContextChunk
 RELATIVE_FLOOR = 0.6
 """A further supporting sentence must score at least this share of the best one."""
 SAME_FACT = 0.9
-"""A further sentence that covers no new question term must score this share of the best."""
+"""A further sentence that covers no new question term must score this share of the best,
+unless it answers the same terms with another figure (``_choose``)."""
 NEAR_DUPLICATE = 0.7
 """Word-set overlap (Jaccard) above which two sentences say the same thing."""
 
@@ -111,6 +113,7 @@ class ExtractiveAdapter:
         chosen = _choose(
             scored,
             context,
+            question=request.question,
             max_sentences=request.options.max_sentences,
             max_words=request.options.max_output_tokens,
         )
@@ -142,13 +145,18 @@ def _choose(
     scored: Sequence[ScoredSentence],
     context: Sequence[ContextChunk],
     *,
+    question: str,
     max_sentences: int,
     max_words: int,
 ) -> list[ScoredSentence]:
     """The best sentence, then others that add support (not repeat it), in reading order.
 
     A further sentence must score near the best one and either cover a question term the
-    chosen ones miss or score almost as well: two phrasings of one fact are one citation.
+    chosen ones miss, or score almost as well: two phrasings of one fact are one citation.
+    When the question asks "how many" or "when" (``answer.cues``), a sentence that covers
+    every question term the best one covers but gives another figure is another fact, and
+    kept: "How many vacation days do I get?" gets 20 (US) and 25 (Rotterdam), not "10 paid
+    sick days", which covers "days" only.
     The best sentence is always kept whole (a quote is never cut); further ones only while
     the answer stays within ``max_words``, a stand-in for the output token budget.
     Reading order: chunks in the order of their best chosen sentence, sentences within a
@@ -159,6 +167,8 @@ def _choose(
     covered = set(best.covered)
     word_sets = [frozenset(tokens(_quote(context, best)))]
     length = len(_quote(context, best).split())
+    kind = expected_answer_type(question)
+    figures = _figures(kind, _quote(context, best), question)
     for candidate in scored[1:]:
         if len(chosen) >= max_sentences or candidate.score < RELATIVE_FLOOR * best.score:
             break
@@ -166,18 +176,27 @@ def _choose(
         candidate_words = frozenset(tokens(quote))
         if any(_jaccard(candidate_words, seen) > NEAR_DUPLICATE for seen in word_sets):
             continue
-        if not candidate.covered - covered and candidate.score < SAME_FACT * best.score:
+        new_figures = (_figures(kind, quote, question) - figures
+                       if candidate.covered >= best.covered else set())
+        if (not candidate.covered - covered and not new_figures
+                and candidate.score < SAME_FACT * best.score):
             continue
         if length + len(quote.split()) > max_words:
             continue
         chosen.append(candidate)
         covered |= candidate.covered
+        figures |= new_figures
         word_sets.append(candidate_words)
         length += len(quote.split())
     chunk_rank: dict[int, int] = {}
     for sentence in chosen:
         chunk_rank.setdefault(sentence.chunk_index, len(chunk_rank))
     return sorted(chosen, key=lambda s: (chunk_rank[s.chunk_index], s.span.start))
+
+
+def _figures(kind: str | None, sentence: str, question: str) -> set[str]:
+    """The answers of the kind the question asks for (a number, a date) in ``sentence``."""
+    return candidates(kind, sentence, question=question) if kind is not None else set()
 
 
 def _quote(context: Sequence[ContextChunk], sentence: ScoredSentence) -> str:

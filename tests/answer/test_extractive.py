@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from answer import (
     AnswerOptions,
     AnswerRequest,
@@ -140,3 +142,37 @@ def test_an_embed_function_is_used_when_given(policies: tuple[ContextChunk, ...]
 def test_same_request_gives_the_same_answer(policies: tuple[ContextChunk, ...]) -> None:
     request = AnswerRequest("Are taxis reimbursed?", policies)
     assert ExtractiveAdapter().generate(request) == ExtractiveAdapter().generate(request)
+
+
+def leaning_to(*words: str) -> Callable[[list[str]], list[list[float]]]:
+    """A stand-in for MiniLM: the question at cosine 0.8 to sentences with one of ``words``,
+    0.5 to the others (first text: the question)."""
+    def embed(texts: list[str]) -> list[list[float]]:
+        return [[1.0, 0.0]] + [[0.8, 0.6] if any(w in t for w in words) else [0.5, 0.866]
+                               for t in texts[1:]]
+    return embed
+
+
+def test_a_how_many_question_cites_each_figure_its_context_gives() -> None:
+    # "vacation days" matches the Rotterdam sentence best, but a US employee's answer is the
+    # other figure: two sentences with different figures are two facts, not two phrasings.
+    # The sick days answer another question ("days" only), so they stay out.
+    context = (chunk(1, "All full-time US employees receive 20 days of paid time off (PTO) "
+                        "per year for vacation and personal days. Rotterdam employees receive "
+                        "25 vacation days per year under their Dutch employment contracts. "
+                        "Every employee also receives 10 paid sick days per year."),)
+    result = ExtractiveAdapter(embed=leaning_to("Rotterdam", "sick"), min_evidence=0.0).generate(
+        AnswerRequest("How many vacation days do I get?", context))
+    assert result.citations[0].quote.startswith("All full-time")  # reading order
+    quotes = [c.quote for c in result.citations]
+    assert len(quotes) == 2 and "20 days" in quotes[0] and "25 vacation days" in quotes[1]
+    assert_well_cited(result, context)
+
+
+def test_a_second_phrasing_of_the_same_figure_is_not_cited_again() -> None:
+    context = (chunk(1, "Expense reports are due within 30 days of the trip. Travel costs are "
+                        "reimbursed within 30 days of approval."),)
+    result = ExtractiveAdapter(embed=leaning_to("Expense"), min_evidence=0.0).generate(
+        AnswerRequest("How many days do I have for expense reports?", context))
+    assert [c.quote for c in result.citations] == [
+        "Expense reports are due within 30 days of the trip."]

@@ -124,3 +124,21 @@ def test_history_shows_only_the_callers_own_questions(api: Api) -> None:
     bob_key = api.key(scopes=["query"], user_id=BOB)
     items = api.call("GET", "/v1/me/history", key=bob_key).json()["items"]
     assert [i["query"] for i in items] == ["When is lunch served?"]
+
+
+def test_an_answer_giving_several_figures_gives_none_from_a_restricted_document(
+        api: Api) -> None:
+    api.group("rotterdam", [f"user:{ALICE}"])
+    source = api.source()
+    api.put_doc(source, "pto", "All full-time US employees receive 20 vacation days per year. "
+                "Part-time employees receive 12 vacation days per year.",
+                allow=["everyone"], title="PTO policy")
+    api.put_doc(source, "nl", "Rotterdam employees receive 25 vacation days per year.",
+                allow=["group:rotterdam"], title="Dutch addendum")
+    outsider = api.answer(BOB, "How many vacation days do employees receive per year?")
+    assert not outsider["abstained"], outsider
+    assert "20" in outsider["answer"] and "12" in outsider["answer"]
+    text = json.dumps(outsider).lower()
+    assert "25" not in text and "rotterdam" not in text and "dutch" not in text
+    member = api.answer(ALICE, "How many vacation days do employees receive per year?")
+    assert any("25 vacation days" in c["quote"] for c in member["citations"])
