@@ -8,10 +8,11 @@ cheap signals about the best supporting sentence, combined in a small logistic m
 - ``evidence``: the best sentence's score (lexical coverage of the question, blended with
   MiniLM similarity when an ``embed`` function is given, qualifier penalty included)
 - ``absent``: the share of the question's content terms found nowhere in that sentence's
-  chunk (its title included): a question about another entity, period or property
+  chunk (its title and headings included): a question about another entity, period or
+  property
 - ``names_missing``: the share of the question's distinctive terms (names, numbers, codes,
-  quoted phrases) missing from the best sentence itself (its chunk's title counts): the
-  answer sentence of "who won in 2019" must say 2019
+  quoted phrases) missing from the best sentence itself (its chunk's title and headings
+  count): the answer sentence of "who won in 2019" must say 2019
 - ``lift``: how much better the best sentence matches than the other sentences of its
   chunk (MiniLM similarity when given, else the lexical score): a real answer stands out
   of its paragraph, a question merely on the paragraph's topic matches all of it alike
@@ -19,7 +20,8 @@ cheap signals about the best supporting sentence, combined in a small logistic m
   ("when", "what year") and the best sentence holds none that the question does not
   already contain (``answer.cues``)
 - ``period_conflict``: the question names a year, the best sentence (with its chunk's
-  title) names other years and never that one: a 2021 question, a sentence about 2022
+  title and headings) names other years and never that one: a 2021 question, a sentence
+  about 2022
 - ``negated``: a question word the best sentence holds only with a negating prefix
   ("dependent" / "independent")
 
@@ -111,14 +113,14 @@ def features(
     values["evidence"] = best.score
     terms = question_terms(question)
     if terms:
-        in_chunk = {stem(t) for t in tokens(f"{chunk.title}\n{chunk.text}")}
+        in_chunk = {stem(t) for t in tokens(f"{chunk.label}\n{chunk.text}")}
         values["absent"] = sum(1 for t in terms if t.stem not in in_chunk) / len(terms)
     names = distinctive_terms(question)
     if names:
         sentence = dataclasses.replace(chunk, text=chunk.text[best.span.start : best.span.end])
         values["names_missing"] = len(missing_terms(question, [sentence])) / len(names)
     values["lift"] = _lift(best, scored)
-    values.update(_cues(question, chunk.title, chunk.text[best.span.start : best.span.end]))
+    values.update(_cues(question, chunk.label, chunk.text[best.span.start : best.span.end]))
     return values
 
 
@@ -131,13 +133,13 @@ def probability(values: Mapping[str, float], model: Model) -> float:
     return e / (1.0 + e)
 
 
-def _cues(question: str, title: str, sentence: str) -> dict[str, float]:
+def _cues(question: str, label: str, sentence: str) -> dict[str, float]:
     """The ``answer.cues`` of the best sentence, as 0/1 features."""
     kind = expected_answer_type(question)
     return {
         "type_missing": float(kind is not None
                               and not has_candidate(kind, sentence, question=question)),
-        "period_conflict": float(period_conflict(question, f"{title}\n{sentence}")),
+        "period_conflict": float(period_conflict(question, f"{label}\n{sentence}")),
         "negated": float(negated_by_prefix(question, sentence)),
     }
 

@@ -107,10 +107,12 @@ class Redaction:
 
 
 def redact_request(request: AnswerRequest) -> tuple[AnswerRequest, Redaction]:
-    """``request`` with PII replaced in its question and its chunks' titles and texts."""
+    """``request`` with PII replaced in its question and its chunks' titles, headings and
+    texts."""
     redaction = Redaction()
     question = redaction.redact(request.question)
-    context = tuple(replace(c, title=redaction.redact(c.title), text=redaction.redact(c.text))
+    context = tuple(replace(c, title=redaction.redact(c.title), text=redaction.redact(c.text),
+                            heading_path=tuple(redaction.redact(h) for h in c.heading_path))
                     for c in request.context)
     return replace(request, question=question, context=context), redaction
 

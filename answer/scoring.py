@@ -114,7 +114,7 @@ def score_sentences(
     sentences: list[tuple[int, Span, frozenset[str]]] = []
     chunk_stems: list[frozenset[str]] = []
     for index, chunk in enumerate(context):
-        seen = {stem(t) for t in tokens(chunk.title)}
+        seen = {stem(t) for t in tokens(chunk.label)}
         for span in split_sentences(chunk.text):
             text = chunk.text[span.start : span.end]
             stems = frozenset(stem(t) for t in tokens(text))

@@ -226,7 +226,7 @@ class Answerer:
 def _context_of(hits: list[Hit]) -> tuple[ContextChunk, ...]:
     return tuple(
         ContextChunk(n=i, chunk_id=h.chunk_id, doc_id=h.doc_id, title=h.title, url=h.url,
-                     text=h.text, score=h.score)
+                     text=h.text, score=h.score, heading_path=h.heading_path)
         for i, h in enumerate(hits, start=1)
     )
 

@@ -71,7 +71,7 @@ def missing_terms(question: str, context: Sequence[ContextChunk]) -> tuple[str, 
     """The distinctive terms of ``question`` that occur in no chunk of ``context``."""
     if not context:
         return distinctive_terms(question)
-    texts = [f"{chunk.title}\n{chunk.text}" for chunk in context]
+    texts = [f"{chunk.label}\n{chunk.text}" for chunk in context]
     words = [t for text in texts for t in tokens(text)]
     flat = f" {' '.join(words)} "
     flat_text = fold(normalize_space(" ".join(texts)))

@@ -25,6 +25,15 @@ class ContextChunk:
     text: str
     score: float | None = None
     """The retriever's score, when it has one; see ``answer.evidence_score`` for its use."""
+    heading_path: tuple[str, ...] = ()
+    """The headings the chunk sits under, outermost first (``Hit.heading_path``)."""
+
+    @property
+    def label(self) -> str:
+        """Title and headings: what the chunk is about, which counts as context for each of
+        its sentences (a sentence under "Requesting time off" is about requesting time
+        off) but is never quoted."""
+        return "\n".join((self.title, *self.heading_path))
 
 
 class AnswerOptions(BaseModel):

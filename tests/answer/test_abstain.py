@@ -3,6 +3,8 @@ cannot ground an answer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from answer import (
@@ -117,6 +119,17 @@ def test_numbers_match_written_out_and_with_thousands_separators() -> None:
 def test_chunk_title_counts_as_context() -> None:
     context = (chunk(1, "It was founded in 1636.", title="Harvard University"),)
     assert missing_terms("When was Harvard founded?", context) == ()
+
+
+def test_chunk_headings_count_as_context_like_its_title() -> None:
+    plain = chunk(1, "Submit it in Rippling two weeks ahead.", title="PTO and Leave Policy")
+    filed = replace(plain, heading_path=("PTO and Leave Policy", "Requesting time off"))
+    question = "How do I request time off?"
+    assert evidence_score(question, (filed,)) > evidence_score(question, (plain,))
+    assert missing_terms("How does Harbor on-call work?", (replace(
+        plain, heading_path=("Harbor on-call",)),)) == ()
+    answer = ExtractiveAdapter(min_evidence=0.0).generate(AnswerRequest(question, (filed,)))
+    assert answer.citations[0].quote == plain.text  # the heading is never quoted
 
 
 def test_evidence_score_is_within_unit_interval_and_ranks_support(

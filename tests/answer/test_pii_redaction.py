@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -49,6 +50,12 @@ def test_the_same_value_gets_the_same_placeholder_across_question_and_chunks() -
     assert "[EMAIL_1]" in redacted.question and "[EMAIL_1]" in redacted.context[1].text
     assert "@" not in json.dumps([redacted.question, [c.text for c in redacted.context]])
     assert redaction.originals["[EMAIL_1]"] == "helpdesk@corp.example.com"
+
+
+def test_chunk_headings_are_redacted_too() -> None:
+    filed = replace(chunk(1, HELPDESK), heading_path=("Write to helpdesk@corp.example.com",))
+    redacted, _ = redact_request(AnswerRequest("Is the helpdesk open?", (filed,)))
+    assert redacted.context[0].heading_path == ("Write to [EMAIL_1]",)
 
 
 def test_a_model_sees_placeholders_and_the_answer_and_quotes_get_the_originals() -> None:
