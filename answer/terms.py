@@ -112,9 +112,10 @@ def _plain_number(text: str) -> str:
 
 
 def _code_pattern(code: str) -> re.Pattern[str]:
-    """``INV-2041`` also matches ``inv 2041``, ``INV2041`` and ``inv_2041``, nothing longer."""
+    """``INV-2041`` also matches ``inv 2041``, ``INV2041`` and ``inv_2041``, nothing longer;
+    ``401k`` matches ``401(k)``."""
     parts = re.findall(r"[a-z]+|\d+", code.lower())
-    body = r"[-_/. ]?".join(re.escape(p) for p in parts)
+    body = r"[-_/. (]?".join(re.escape(p) for p in parts)
     return re.compile(rf"(?<![a-z0-9]){body}(?![a-z0-9])")
 
 

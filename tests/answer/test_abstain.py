@@ -100,6 +100,9 @@ def test_codes_match_whatever_their_separator() -> None:
     context = (chunk(1, "Invoice inv 2041 was paid in full."),)
     assert missing_terms("Was INV-2041 paid?", context) == ()
     assert missing_terms("Was INV-2042 paid?", context) == ("INV-2042",)
+    plan = (chunk(1, "Northwind matches 100% of the first 4% you put into your 401(k)."),)
+    assert missing_terms("What is the 401k match?", plan) == ()
+    assert missing_terms("What is the 403b match?", plan) == ("403b",)
 
 
 def test_names_match_across_accents_inflection_and_acronyms() -> None:
