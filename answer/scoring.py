@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -106,30 +107,42 @@ def score_sentences(
     *,
     embed: Embed | None = None,
 ) -> list[ScoredSentence]:
-    """Every sentence of every chunk with its support score in [0, 1], best first."""
+    """Every sentence of every chunk that could be an answer, with its support score in
+    [0, 1], best first.
+
+    A question in the text (an FAQ's "How do I contact the helpdesk?") is no answer and is
+    not scored; the sentences after it, to the end of its paragraph, answer it, so they are
+    scored as if they began with it (its terms count as theirs, and MiniLM reads it before
+    them). Their quotes stay their own text."""
     terms = question_terms(question)
     negation_stems = {stem(n) for n in NEGATIONS}
     negated = any(t.stem in negation_stems for t in terms)
     qualifiers = {stem(q) for q in QUALIFIERS} & {t.stem for t in terms}
-    sentences: list[tuple[int, Span, frozenset[str]]] = []
+    sentences: list[_Sentence] = []
     chunk_stems: list[frozenset[str]] = []
     for index, chunk in enumerate(context):
         seen = {stem(t) for t in tokens(chunk.label)}
+        asked, asked_stems, scope_end = "", frozenset[str](), -1
         for span in split_sentences(chunk.text):
             text = chunk.text[span.start : span.end]
             stems = frozenset(stem(t) for t in tokens(text))
             seen |= stems
-            if _readable(text):
-                sentences.append((index, span, stems))
+            if span.start >= scope_end:
+                asked, asked_stems = "", frozenset()
+            if _asks(text):
+                asked, asked_stems = text, stems
+                scope_end = _paragraph_end(chunk.text, span.end)
+            elif _readable(text):
+                sentences.append(_Sentence(index, span, stems | asked_stems, asked))
         chunk_stems.append(frozenset(seen))
     if not sentences:
         return []
 
-    weights = _term_weights(terms, [s for _, _, s in sentences])
+    weights = _term_weights(terms, [s.stems for s in sentences])
     total = sum(weights.values())
     similarities = _similarities(question, context, sentences, embed)
     scored: list[ScoredSentence] = []
-    for (index, span, stems), similarity in zip(sentences, similarities, strict=True):
+    for (index, span, stems, _), similarity in zip(sentences, similarities, strict=True):
         covered = frozenset(t for t in weights if t in stems)
         lexical = 0.0
         if total > 0:
@@ -177,6 +190,26 @@ _SOURCE_MARKER = re.compile(r"\s*\[\d+\]")
 """``[12]``-style references inside a document, which would read as our own markers."""
 
 
+class _Sentence(NamedTuple):
+    chunk_index: int
+    span: Span
+    stems: frozenset[str]
+    """Its own terms and those of the question it answers."""
+    asked: str
+    """The question in the text it answers ("" if none)."""
+
+
+def _paragraph_end(text: str, start: int) -> int:
+    """Where the paragraph holding ``start`` ends (a blank line), or the text's end."""
+    end = text.find("\n\n", start)
+    return len(text) if end < 0 else end
+
+
+def _asks(text: str) -> bool:
+    """Whether the sentence is a question (ends with "?", closing quotes aside)."""
+    return text.rstrip().rstrip("\"'\u201d\u2019)]").endswith("?")
+
+
 def _readable(text: str) -> bool:
     """Whether a sentence says anything once its source references are dropped."""
     return any(ch.isalnum() for ch in _SOURCE_MARKER.sub("", text))
@@ -201,12 +234,13 @@ def _term_weights(
 def _similarities(
     question: str,
     context: Sequence[ContextChunk],
-    sentences: Sequence[tuple[int, Span, frozenset[str]]],
+    sentences: Sequence[_Sentence],
     embed: Embed | None,
 ) -> list[float | None]:
     if embed is None:
         return [None] * len(sentences)
-    texts = [question] + [context[i].text[s.start : s.end] for i, s, _ in sentences]
+    texts = [question] + [" ".join(filter(None, (s.asked, context[s.chunk_index].text[
+        s.span.start : s.span.end]))) for s in sentences]
     matrix = np.asarray(embed(texts), dtype=np.float64)
     norms = np.linalg.norm(matrix, axis=1)
     norms[norms == 0.0] = 1.0  # a zero vector is similar to nothing (cosine 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from answer.scoring import score_sentences
 from answer import (
     AnswerOptions,
     AnswerRequest,
@@ -176,3 +177,31 @@ def test_a_second_phrasing_of_the_same_figure_is_not_cited_again() -> None:
         AnswerRequest("How many days do I have for expense reports?", context))
     assert [c.quote for c in result.citations] == [
         "Expense reports are due within 30 days of the trip."]
+
+
+def test_a_question_in_the_text_is_never_the_answer() -> None:
+    faq = chunk(1, "How do I contact the helpdesk?\nPost in Slack #it-help or call the "
+                   "helpdesk on extension 4357. Is the helpdesk open on weekends?",
+                title="IT helpdesk FAQ")
+    result = ExtractiveAdapter(min_evidence=0.0).generate(
+        AnswerRequest("How do I contact the helpdesk?", (faq,)))
+    assert [c.quote for c in result.citations] == [
+        "Post in Slack #it-help or call the helpdesk on extension 4357."]
+
+
+def test_the_sentences_after_a_question_in_the_text_answer_it_to_the_paragraph_end() -> None:
+    faq = chunk(1, "Can I use my own laptop for work?\nNo, company data stays on managed "
+                   "machines. Ask IT for a loaner.\n\nHow do I print?\nInstall the printers "
+                   "from Self Service.",
+                title="IT helpdesk FAQ")
+    result = ExtractiveAdapter(min_evidence=0.0).generate(
+        AnswerRequest("Can I work on my own laptop?", (faq,)))
+    quotes = [c.quote for c in result.citations]
+    assert quotes and set(quotes) <= {"No, company data stays on managed machines.",
+                                      "Ask IT for a loaner."}
+    scored = score_sentences("Can I work on my own laptop?", (faq,))
+    by_text = {faq.text[s.span.start:s.span.end]: s for s in scored}
+    assert set(by_text) == {"No, company data stays on managed machines.",
+                            "Ask IT for a loaner.", "Install the printers from Self Service."}
+    assert by_text["Ask IT for a loaner."].covered >= {"laptop", "work"}
+    assert not by_text["Install the printers from Self Service."].covered
