@@ -110,8 +110,9 @@ def score_sentences(
     """Every sentence of every chunk that could be an answer, with its support score in
     [0, 1], best first.
 
-    A question in the text (an FAQ's "How do I contact the helpdesk?") is no answer and is
-    not scored; the sentences after it, to the end of its paragraph, answer it, so they are
+    A question in the text (an FAQ's "How do I contact the helpdesk?", or "I forgot my
+    password. What do I do?" with what leads up to it on a line that opens a paragraph) is
+    no answer and is not scored; the sentences after it, to the end of its paragraph, answer it, so they are
     scored as if they began with it (its terms count as theirs, and MiniLM reads it before
     them). Their quotes stay their own text."""
     terms = question_terms(question)
@@ -122,7 +123,7 @@ def score_sentences(
     chunk_stems: list[frozenset[str]] = []
     for index, chunk in enumerate(context):
         seen = {stem(t) for t in tokens(chunk.label)}
-        asked, asked_stems, scope_end = "", frozenset[str](), -1
+        asked, asked_stems, scope_end, asked_end = "", frozenset[str](), -1, 0
         for span in split_sentences(chunk.text):
             text = chunk.text[span.start : span.end]
             stems = frozenset(stem(t) for t in tokens(text))
@@ -130,8 +131,15 @@ def score_sentences(
             if span.start >= scope_end:
                 asked, asked_stems = "", frozenset()
             if _asks(text):
-                asked, asked_stems = text, stems
-                scope_end = _paragraph_end(chunk.text, span.end)
+                start = span.start  # with what leads up to it: "I lost it. What now?"
+                floor = max(asked_end, _line_start(chunk.text, span.start))
+                while _opens_paragraph(chunk.text, floor) and sentences and (
+                        sentences[-1].chunk_index == index
+                        and sentences[-1].span.start >= floor):
+                    start = sentences.pop().span.start
+                asked = chunk.text[start : span.end]
+                asked_stems = frozenset(stem(t) for t in tokens(asked))
+                scope_end, asked_end = _paragraph_end(chunk.text, span.end), span.end
             elif _readable(text):
                 sentences.append(_Sentence(index, span, stems | asked_stems, asked))
         chunk_stems.append(frozenset(seen))
@@ -197,6 +205,15 @@ class _Sentence(NamedTuple):
     """Its own terms and those of the question it answers."""
     asked: str
     """The question in the text it answers ("" if none)."""
+
+
+def _line_start(text: str, position: int) -> int:
+    return text.rfind("\n", 0, position) + 1
+
+
+def _opens_paragraph(text: str, position: int) -> bool:
+    """Whether ``position`` starts the text or follows a blank line."""
+    return position == 0 or text[:position].rstrip(" \t").endswith("\n\n")
 
 
 def _paragraph_end(text: str, start: int) -> int:

@@ -205,3 +205,15 @@ def test_the_sentences_after_a_question_in_the_text_answer_it_to_the_paragraph_e
                             "Ask IT for a loaner.", "Install the printers from Self Service."}
     assert by_text["Ask IT for a loaner."].covered >= {"laptop", "work"}
     assert not by_text["Install the printers from Self Service."].covered
+
+
+def test_what_leads_up_to_a_question_on_its_line_is_part_of_the_question() -> None:
+    faq = chunk(1, "Intro to the FAQ. It is short.\n\nI forgot my password. What do I do?\n"
+                   "Use the reset link on the sign-in page.", title="IT helpdesk FAQ")
+    scored = score_sentences("How do I reset my password?", (faq,))
+    texts = {faq.text[s.span.start:s.span.end] for s in scored}
+    assert texts == {"Intro to the FAQ.", "It is short.",
+                     "Use the reset link on the sign-in page."}
+    best = scored[0]
+    assert faq.text[best.span.start:best.span.end].startswith("Use the reset link")
+    assert "password" in best.covered  # from its question
