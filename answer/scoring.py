@@ -107,14 +107,8 @@ def score_sentences(
     *,
     embed: Embed | None = None,
 ) -> list[ScoredSentence]:
-    """Every sentence of every chunk that could be an answer, with its support score in
-    [0, 1], best first.
-
-    A question in the text (an FAQ's "How do I contact the helpdesk?", or "I forgot my
-    password. What do I do?" with what leads up to it on a line that opens a paragraph) is
-    no answer and is not scored; the sentences after it, to the end of its paragraph, answer it, so they are
-    scored as if they began with it (its terms count as theirs, and MiniLM reads it before
-    them). Their quotes stay their own text."""
+    """Every sentence of every chunk that could be an answer (``_chunk_sentences``), with
+    its support score in [0, 1], best first."""
     terms = question_terms(question)
     negation_stems = {stem(n) for n in NEGATIONS}
     negated = any(t.stem in negation_stems for t in terms)
@@ -122,27 +116,9 @@ def score_sentences(
     sentences: list[_Sentence] = []
     chunk_stems: list[frozenset[str]] = []
     for index, chunk in enumerate(context):
-        seen = {stem(t) for t in tokens(chunk.label)}
-        asked, asked_stems, scope_end, asked_end = "", frozenset[str](), -1, 0
-        for span in split_sentences(chunk.text):
-            text = chunk.text[span.start : span.end]
-            stems = frozenset(stem(t) for t in tokens(text))
-            seen |= stems
-            if span.start >= scope_end:
-                asked, asked_stems = "", frozenset()
-            if _asks(text):
-                start = span.start  # with what leads up to it: "I lost it. What now?"
-                floor = max(asked_end, _line_start(chunk.text, span.start))
-                while _opens_paragraph(chunk.text, floor) and sentences and (
-                        sentences[-1].chunk_index == index
-                        and sentences[-1].span.start >= floor):
-                    start = sentences.pop().span.start
-                asked = chunk.text[start : span.end]
-                asked_stems = frozenset(stem(t) for t in tokens(asked))
-                scope_end, asked_end = _paragraph_end(chunk.text, span.end), span.end
-            elif _readable(text):
-                sentences.append(_Sentence(index, span, stems | asked_stems, asked))
-        chunk_stems.append(frozenset(seen))
+        own, stems = _chunk_sentences(index, chunk)
+        sentences.extend(own)
+        chunk_stems.append(stems)
     if not sentences:
         return []
 
@@ -196,6 +172,39 @@ def evidence_score(
 
 _SOURCE_MARKER = re.compile(r"\s*\[\d+\]")
 """``[12]``-style references inside a document, which would read as our own markers."""
+
+
+def _chunk_sentences(index: int, chunk: ContextChunk) -> tuple[list[_Sentence], frozenset[str]]:
+    """The chunk's sentences that could be an answer, and every term of the chunk (its
+    label included).
+
+    A question in the text (an FAQ's "How do I contact the helpdesk?", or "I forgot my
+    password. What do I do?" with what leads up to it on a line that opens a paragraph) is
+    no answer and is left out; the sentences after it, to the end of its paragraph, answer
+    it, so they are scored as if they began with it (its terms count as theirs, and MiniLM
+    reads it before them). Their quotes stay their own text.
+    """
+    text = chunk.text
+    sentences: list[_Sentence] = []
+    seen = {stem(t) for t in tokens(chunk.label)}
+    asked, asked_stems, scope_end, asked_end = "", frozenset[str](), -1, 0
+    for span in split_sentences(text):
+        stems = frozenset(stem(t) for t in tokens(text[span.start : span.end]))
+        seen |= stems
+        if span.start >= scope_end:
+            asked, asked_stems = "", frozenset()
+        if _asks(text[span.start : span.end]):
+            start = span.start  # with what leads up to it: "I lost it. What now?"
+            floor = max(asked_end, _line_start(text, span.start))
+            while _opens_paragraph(text, floor) and sentences and (
+                    sentences[-1].span.start >= floor):
+                start = sentences.pop().span.start
+            asked = text[start : span.end]
+            asked_stems = frozenset(stem(t) for t in tokens(asked))
+            scope_end, asked_end = _paragraph_end(text, span.end), span.end
+        elif _readable(text[span.start : span.end]):
+            sentences.append(_Sentence(index, span, stems | asked_stems, asked))
+    return sentences, frozenset(seen)
 
 
 class _Sentence(NamedTuple):
