@@ -66,10 +66,12 @@ def has_candidate(kind: str, sentence: str, *, question: str) -> bool:
     return bool(candidates(kind, sentence, question=question))
 
 
-def candidates(kind: str, sentence: str, *, question: str) -> set[str]:
+def candidates(kind: str | None, sentence: str, *, question: str) -> set[str]:
     """The answers of ``kind`` that ``sentence`` holds and ``question`` does not contain: its
     figures and number words for ``NUMBER``; its figures, months, weekdays and seasons for
-    ``DATE``."""
+    ``DATE``; none for another kind (None)."""
+    if kind is None:
+        return set()
     asked = {stem(t) for t in tokens(question)}
     words = _AMOUNT_WORDS if kind == NUMBER else _DATE_WORDS
     return {t for t in tokens(sentence)

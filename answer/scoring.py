@@ -189,11 +189,12 @@ def _chunk_sentences(index: int, chunk: ContextChunk) -> tuple[list[_Sentence], 
     seen = {stem(t) for t in tokens(chunk.label)}
     asked, asked_stems, scope_end, asked_end = "", frozenset[str](), -1, 0
     for span in split_sentences(text):
-        stems = frozenset(stem(t) for t in tokens(text[span.start : span.end]))
+        sentence = text[span.start : span.end]
+        stems = frozenset(stem(t) for t in tokens(sentence))
         seen |= stems
         if span.start >= scope_end:
             asked, asked_stems = "", frozenset()
-        if _asks(text[span.start : span.end]):
+        if _asks(sentence):
             start = span.start  # with what leads up to it: "I lost it. What now?"
             floor = max(asked_end, _line_start(text, span.start))
             while _opens_paragraph(text, floor) and sentences and (
@@ -202,7 +203,7 @@ def _chunk_sentences(index: int, chunk: ContextChunk) -> tuple[list[_Sentence], 
             asked = text[start : span.end]
             asked_stems = frozenset(stem(t) for t in tokens(asked))
             scope_end, asked_end = _paragraph_end(text, span.end), span.end
-        elif _readable(text[span.start : span.end]):
+        elif _readable(sentence):
             sentences.append(_Sentence(index, span, stems | asked_stems, asked))
     return sentences, frozenset(seen)
 

@@ -165,10 +165,11 @@ def _choose(
     best = scored[0]
     chosen = [best]
     covered = set(best.covered)
-    word_sets = [frozenset(tokens(_quote(context, best)))]
-    length = len(_quote(context, best).split())
+    best_quote = _quote(context, best)
+    word_sets = [frozenset(tokens(best_quote))]
+    length = len(best_quote.split())
     kind = expected_answer_type(question)
-    figures = _figures(kind, _quote(context, best), question)
+    figures = candidates(kind, best_quote, question=question)
     for candidate in scored[1:]:
         if len(chosen) >= max_sentences or candidate.score < RELATIVE_FLOOR * best.score:
             break
@@ -176,7 +177,7 @@ def _choose(
         candidate_words = frozenset(tokens(quote))
         if any(_jaccard(candidate_words, seen) > NEAR_DUPLICATE for seen in word_sets):
             continue
-        new_figures = (_figures(kind, quote, question) - figures
+        new_figures = (candidates(kind, quote, question=question) - figures
                        if candidate.covered >= best.covered else set())
         if (not candidate.covered - covered and not new_figures
                 and candidate.score < SAME_FACT * best.score):
@@ -192,11 +193,6 @@ def _choose(
     for sentence in chosen:
         chunk_rank.setdefault(sentence.chunk_index, len(chunk_rank))
     return sorted(chosen, key=lambda s: (chunk_rank[s.chunk_index], s.span.start))
-
-
-def _figures(kind: str | None, sentence: str, question: str) -> set[str]:
-    """The answers of the kind the question asks for (a number, a date) in ``sentence``."""
-    return candidates(kind, sentence, question=question) if kind is not None else set()
 
 
 def _quote(context: Sequence[ContextChunk], sentence: ScoredSentence) -> str:
